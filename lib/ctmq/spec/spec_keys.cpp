@@ -1,0 +1,309 @@
+#include "ctmq/spec/spec_keys.h"
+
+#include <cstdint>
+#include <limits>
+
+namespace ctmq {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+using Accessor = T& (*)(ExperimentSpec&);
+
+template <typename T>
+SpecKey make_key(std::string path, KeyType type, Accessor<T> field, std::string doc) {
+  SpecKey key;
+  key.path = std::move(path);
+  key.type = type;
+  key.doc = std::move(doc);
+  key.get = [field](const ExperimentSpec& spec) {
+    const T& value = field(const_cast<ExperimentSpec&>(spec));
+    if constexpr (std::is_same_v<T, std::optional<std::string>> ||
+                  std::is_same_v<T, std::optional<double>>) {
+      return value ? json(*value) : json(nullptr);
+    } else {
+      return json(value);
+    }
+  };
+  key.set = [field](ExperimentSpec& spec, const json& value) {
+    T& target = field(spec);
+    if constexpr (std::is_same_v<T, std::optional<std::string>>) {
+      target = value.is_null() ? std::nullopt : std::optional<std::string>(value.get<std::string>());
+    } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+      target = value.is_null() ? std::nullopt : std::optional<double>(value.get<double>());
+    } else {
+      target = value.get<T>();
+    }
+  };
+  return key;
+}
+
+SpecKey text(std::string path, Accessor<std::string> field, std::string doc,
+             std::vector<std::string> choices = {}) {
+  SpecKey key = make_key(std::move(path), KeyType::kString, field, std::move(doc));
+  key.choices = std::move(choices);
+  return key;
+}
+
+SpecKey integer(std::string path, Accessor<int64_t> field, std::string doc, double min,
+                std::optional<double> max = std::nullopt) {
+  SpecKey key = make_key(std::move(path), KeyType::kInt, field, std::move(doc));
+  key.min = min;
+  key.max = max;
+  return key;
+}
+
+SpecKey number(std::string path, Accessor<double> field, std::string doc, double min,
+               bool min_exclusive, std::optional<double> max = std::nullopt) {
+  SpecKey key = make_key(std::move(path), KeyType::kNumber, field, std::move(doc));
+  key.min = min;
+  key.min_exclusive = min_exclusive;
+  key.max = max;
+  return key;
+}
+
+SpecKey flag(std::string path, Accessor<bool> field, std::string doc) {
+  return make_key(std::move(path), KeyType::kBool, field, std::move(doc));
+}
+
+SpecKey optional_rate(std::string path, Accessor<std::optional<double>> field, std::string doc) {
+  SpecKey key = make_key(std::move(path), KeyType::kOptionalNumber, field, std::move(doc));
+  key.min = 0.0;
+  key.min_exclusive = true;
+  return key;
+}
+
+SpecKey runtime_only(SpecKey key) {
+  key.affects_result = false;
+  return key;
+}
+
+SpecKey required(SpecKey key) {
+  key.required = true;
+  return key;
+}
+
+std::vector<SpecKey> build_keys() {
+  const std::vector<std::string> kFormats{"imagenet", "fashion-mnist", "cifar10", "cifar100"};
+  std::vector<SpecKey> keys;
+  keys.push_back(required(text(
+      "/name", [](ExperimentSpec& s) -> std::string& { return s.name; },
+      "Experiment name, used in logs and reports.")));
+  keys.push_back(integer(
+      "/seed", [](ExperimentSpec& s) -> int64_t& { return s.seed; },
+      "Seed for weight initialisation, shuffling and augmentation.", 0));
+  keys.push_back(runtime_only(text(
+      "/output_dir", [](ExperimentSpec& s) -> std::string& { return s.output_dir; },
+      "Run directory: checkpoints, manifest, metrics, logs and reports go here.")));
+
+  keys.push_back(required(text(
+      "/data/format", [](ExperimentSpec& s) -> std::string& { return s.data.format; },
+      "Dataset layout.", kFormats)));
+  keys.push_back(required(runtime_only(text(
+      "/data/root", [](ExperimentSpec& s) -> std::string& { return s.data.root; },
+      "Dataset directory; must exist."))));
+  keys.push_back(integer(
+      "/data/batch_size", [](ExperimentSpec& s) -> int64_t& { return s.data.batch_size; },
+      "Images per batch and per process (the global batch is this times the world size).", 1));
+  keys.push_back(runtime_only(integer(
+      "/data/workers", [](ExperimentSpec& s) -> int64_t& { return s.data.workers; },
+      "Decoding threads of the loader (0 = decode on the training thread).", 0, 256)));
+  keys.push_back(integer(
+      "/data/image_size", [](ExperimentSpec& s) -> int64_t& { return s.data.image_size; },
+      "Side of the square network input in pixels.", 8, 1024));
+  keys.push_back(integer(
+      "/data/resize", [](ExperimentSpec& s) -> int64_t& { return s.data.resize; },
+      "ImageNet validation: the shorter side is resized to this before the center crop.", 8,
+      2048));
+  keys.push_back(integer(
+      "/data/train_limit", [](ExperimentSpec& s) -> int64_t& { return s.data.train_limit; },
+      "Use only this many training images, a deterministic subset (0 = all).", 0));
+  keys.push_back(integer(
+      "/data/val_limit", [](ExperimentSpec& s) -> int64_t& { return s.data.val_limit; },
+      "Use only this many validation images, a deterministic subset (0 = all).", 0));
+  keys.push_back(text(
+      "/data/on_bad_image", [](ExperimentSpec& s) -> std::string& { return s.data.on_bad_image; },
+      "What an unreadable image does: skip it with a warning, or fail with exit code 3.",
+      {"skip", "fail"}));
+  keys.push_back(runtime_only(text(
+      "/data/val_labels", [](ExperimentSpec& s) -> std::string& { return s.data.val_labels; },
+      "ImageNet: label file for a flat val/ folder (lines `file,wnid` or `file class_index`); "
+      "empty = val/ has class folders.")));
+  keys.push_back(flag(
+      "/data/augment", [](ExperimentSpec& s) -> bool& { return s.data.augment; },
+      "Training augmentation: random crop with padding and horizontal flip (small datasets); "
+      "RandomResizedCrop and flip (ImageNet)."));
+  keys.push_back(integer(
+      "/data/crop_padding", [](ExperimentSpec& s) -> int64_t& { return s.data.crop_padding; },
+      "Small datasets: zero padding on each side before the random crop.", 0, 64));
+  keys.push_back(runtime_only(integer(
+      "/data/prefetch", [](ExperimentSpec& s) -> int64_t& { return s.data.prefetch; },
+      "Batches decoded ahead of the training step (bounds the loader's memory).", 1, 64)));
+
+  keys.push_back(required(text(
+      "/model/arch", [](ExperimentSpec& s) -> std::string& { return s.model.arch; },
+      "Network.", {"resnet18", "resnet34", "resnet20", "resnet32"})));
+  keys.push_back(integer(
+      "/model/num_classes", [](ExperimentSpec& s) -> int64_t& { return s.model.num_classes; },
+      "Output classes; must match the dataset.", 2, 100000));
+  keys.push_back(integer(
+      "/model/first_last_bits",
+      [](ExperimentSpec& s) -> int64_t& { return s.model.first_last_bits; },
+      "Bit depth of the stem convolution and the classifier (32 = full precision).", 1, 32));
+  keys.push_back(text(
+      "/model/block", [](ExperimentSpec& s) -> std::string& { return s.model.block; },
+      "Residual block: `basic`, or `bireal` (a real-valued shortcut around every convolution, "
+      "the usual choice for 1-bit ResNets).",
+      {"basic", "bireal"}));
+  keys.push_back(flag(
+      "/model/sync_bn", [](ExperimentSpec& s) -> bool& { return s.model.sync_bn; },
+      "Distributed runs: BatchNorm statistics computed over the global batch."));
+
+  keys.push_back(text(
+      "/quant/weights", [](ExperimentSpec& s) -> std::string& { return s.quant.weights; },
+      "Weight quantizer for 2..16 bits (1 bit is always sign times mean |w| per channel).",
+      {"dorefa", "lsq"}));
+  keys.push_back(text(
+      "/quant/activations", [](ExperimentSpec& s) -> std::string& { return s.quant.activations; },
+      "Activation quantizer for 2..16 bits (1 bit is always sign with the ApproxSign gradient).",
+      {"pact", "lsq"}));
+  keys.push_back(text(
+      "/quant/weight_granularity",
+      [](ExperimentSpec& s) -> std::string& { return s.quant.weight_granularity; },
+      "LSQ weight step size per layer or per output channel.", {"layer", "channel"}));
+
+  keys.push_back(text(
+      "/optimizer/name", [](ExperimentSpec& s) -> std::string& { return s.optimizer.name; },
+      "Optimizer, created fresh for every stage.", {"sgd", "adam", "adamw"}));
+  keys.push_back(number(
+      "/optimizer/lr", [](ExperimentSpec& s) -> double& { return s.optimizer.lr; },
+      "Peak learning rate (stages may override it).", 0.0, true));
+  keys.push_back(number(
+      "/optimizer/momentum", [](ExperimentSpec& s) -> double& { return s.optimizer.momentum; },
+      "SGD momentum.", 0.0, false, 1.0));
+  keys.push_back(flag(
+      "/optimizer/nesterov", [](ExperimentSpec& s) -> bool& { return s.optimizer.nesterov; },
+      "SGD Nesterov momentum."));
+  keys.push_back(number(
+      "/optimizer/weight_decay",
+      [](ExperimentSpec& s) -> double& { return s.optimizer.weight_decay; },
+      "Weight decay; not applied to BatchNorm parameters, biases or quantizer scales.", 0.0,
+      false));
+  keys.push_back(text(
+      "/optimizer/schedule", [](ExperimentSpec& s) -> std::string& { return s.optimizer.schedule; },
+      "Learning-rate schedule over each stage's epochs.", {"cosine", "step", "constant"}));
+  SpecKey milestones = make_key(
+      "/optimizer/milestones", KeyType::kIntList,
+      Accessor<std::vector<int64_t>>(
+          [](ExperimentSpec& s) -> std::vector<int64_t>& { return s.optimizer.milestones; }),
+      "Step schedule: epochs (within a stage) at which the rate is multiplied by `gamma`.");
+  milestones.min = 1;
+  keys.push_back(milestones);
+  keys.push_back(number(
+      "/optimizer/gamma", [](ExperimentSpec& s) -> double& { return s.optimizer.gamma; },
+      "Step schedule: factor applied at each milestone.", 0.0, true, 1.0));
+  keys.push_back(integer(
+      "/optimizer/warmup_epochs",
+      [](ExperimentSpec& s) -> int64_t& { return s.optimizer.warmup_epochs; },
+      "Linear warm-up from 0 to the stage's rate over this many epochs.", 0));
+  keys.push_back(number(
+      "/optimizer/label_smoothing",
+      [](ExperimentSpec& s) -> double& { return s.optimizer.label_smoothing; },
+      "Label smoothing of the cross-entropy loss.", 0.0, false, 0.99));
+
+  keys.push_back(integer(
+      "/pretrain/epochs", [](ExperimentSpec& s) -> int64_t& { return s.pretrain.epochs; },
+      "Epochs of full-precision pretraining.", 0));
+  SpecKey checkpoint = make_key(
+      "/pretrain/checkpoint", KeyType::kOptionalString,
+      Accessor<std::optional<std::string>>(
+          [](ExperimentSpec& s) -> std::optional<std::string>& { return s.pretrain.checkpoint; }),
+      "An existing full-precision checkpoint; when set, pretraining is skipped and the "
+      "quantization steps start from it.");
+  keys.push_back(checkpoint);
+  keys.push_back(optional_rate(
+      "/pretrain/lr", [](ExperimentSpec& s) -> std::optional<double>& { return s.pretrain.lr; },
+      "Learning rate of pretraining (null = optimizer.lr)."));
+
+  SpecKey bits = make_key(
+      "/steps/bits", KeyType::kIntList,
+      Accessor<std::vector<int64_t>>(
+          [](ExperimentSpec& s) -> std::vector<int64_t>& { return s.steps.bits; }),
+      "The quantization-step ladder: strictly descending bit depths, each 1..16; the last is the "
+      "target. Weights and activations share the depth.");
+  bits.min = 1;
+  bits.max = 16;
+  bits.required = true;
+  keys.push_back(bits);
+  keys.push_back(integer(
+      "/steps/epochs", [](ExperimentSpec& s) -> int64_t& { return s.steps.epochs; },
+      "Epochs of every low-bit stage.", 0));
+  keys.push_back(optional_rate(
+      "/steps/lr", [](ExperimentSpec& s) -> std::optional<double>& { return s.steps.lr; },
+      "Learning rate of the low-bit stages of cycle 0 (null = optimizer.lr)."));
+
+  keys.push_back(integer(
+      "/cycles/count", [](ExperimentSpec& s) -> int64_t& { return s.cycles.count; },
+      "Cycles after the quantization-step phase (0 = steps only).", 0, 100));
+  keys.push_back(integer(
+      "/cycles/accurate_epochs",
+      [](ExperimentSpec& s) -> int64_t& { return s.cycles.accurate_epochs; },
+      "Epochs of each cycle's full-precision (accurate) stage.", 0));
+  keys.push_back(text(
+      "/cycles/ladder", [](ExperimentSpec& s) -> std::string& { return s.cycles.ladder; },
+      "`full`: each cycle walks the whole ladder again; `target`: the accurate model hands "
+      "straight to the lowest bit depth.",
+      {"full", "target"}));
+  keys.push_back(optional_rate(
+      "/cycles/lr", [](ExperimentSpec& s) -> std::optional<double>& { return s.cycles.lr; },
+      "Learning rate of the low-bit stages of cycles 1.. (null = steps.lr, else optimizer.lr)."));
+  keys.push_back(optional_rate(
+      "/cycles/accurate_lr",
+      [](ExperimentSpec& s) -> std::optional<double>& { return s.cycles.accurate_lr; },
+      "Learning rate of each cycle's accurate stage (null = pretrain.lr, else optimizer.lr)."));
+
+  keys.push_back(runtime_only(text(
+      "/train/amp", [](ExperimentSpec& s) -> std::string& { return s.train.amp; },
+      "Mixed precision on CUDA (ignored on CPU).", {"off", "bf16", "fp16"})));
+  keys.push_back(runtime_only(flag(
+      "/train/channels_last", [](ExperimentSpec& s) -> bool& { return s.train.channels_last; },
+      "Channels-last memory format on CUDA (ignored on CPU).")));
+  keys.push_back(runtime_only(integer(
+      "/train/log_interval", [](ExperimentSpec& s) -> int64_t& { return s.train.log_interval; },
+      "Steps between plain log lines when stderr is not a terminal.", 1)));
+  keys.push_back(runtime_only(integer(
+      "/train/eval_batch_size",
+      [](ExperimentSpec& s) -> int64_t& { return s.train.eval_batch_size; },
+      "Validation batch size (0 = data.batch_size).", 0)));
+  return keys;
+}
+
+}  // namespace
+
+const std::vector<SpecKey>& spec_keys() {
+  static const std::vector<SpecKey> keys = build_keys();
+  return keys;
+}
+
+const SpecKey* find_spec_key(const std::string& path) {
+  for (const auto& key : spec_keys()) {
+    if (key.path == path) return &key;
+  }
+  return nullptr;
+}
+
+std::string key_type_name(KeyType type) {
+  switch (type) {
+    case KeyType::kString: return "string";
+    case KeyType::kInt: return "integer";
+    case KeyType::kNumber: return "number";
+    case KeyType::kBool: return "boolean";
+    case KeyType::kIntList: return "array of integers";
+    case KeyType::kOptionalString: return "string or null";
+    case KeyType::kOptionalNumber: return "number or null";
+  }
+  return "value";
+}
+
+}  // namespace ctmq

@@ -1,0 +1,42 @@
+#pragma once
+// The one declaration of every spec key: JSON path, type, default, range and documentation.
+// Parsing, validation, `--set`, the resolved-spec dump and docs/spec.md all read this table.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/spec/spec.h"
+
+namespace ctmq {
+
+enum class KeyType { kString, kInt, kNumber, kBool, kIntList, kOptionalString, kOptionalNumber };
+
+/// One leaf of the spec.
+struct SpecKey {
+  std::string path;  ///< JSON pointer, e.g. "/data/batch_size"
+  KeyType type;
+  std::string doc;
+  std::vector<std::string> choices;  ///< allowed strings; empty = any
+  std::optional<double> min;         ///< inclusive lower bound (numbers, list elements)
+  std::optional<double> max;         ///< inclusive upper bound
+  bool min_exclusive = false;        ///< the bound is strict (`> min`)
+  bool required = false;
+  bool affects_result = true;  ///< part of the spec hash that ties a run directory to its spec
+  std::function<nlohmann::json(const ExperimentSpec&)> get;
+  std::function<void(ExperimentSpec&, const nlohmann::json&)> set;
+};
+
+/// Every key, in documentation order.
+const std::vector<SpecKey>& spec_keys();
+
+/// The key at `path`, or nullptr.
+const SpecKey* find_spec_key(const std::string& path);
+
+/// "string", "integer", ... for messages and docs.
+std::string key_type_name(KeyType type);
+
+}  // namespace ctmq
