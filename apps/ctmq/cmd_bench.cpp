@@ -1,0 +1,54 @@
+// `ctmq bench`: throughput benchmarks that print JSON (our equivalent of `caffe time`).
+
+#include <memory>
+
+#include "cli.h"
+
+namespace ctmq::cli {
+
+void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks; each prints JSON");
+  bench->require_subcommand(1);
+
+  struct TrainBenchFlags {
+    SpecFlags spec;
+    int64_t steps = 30;
+    int bits = 32;
+  };
+  auto train = std::make_shared<TrainBenchFlags>();
+  CLI::App* train_command =
+      bench->add_subcommand("train", "Training images/s of the spec's model, data included");
+  train->spec.add_to(*train_command);
+  train_command->add_option("--steps", train->steps, "Timed training steps")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  train_command->add_option("--bits", train->bits, "Weight and activation bits (32 = FP)")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  on_run(train_command, [train, &globals] {
+    print_json(bench_train(train->spec.resolve(), globals.runtime, train->steps, train->bits));
+    return 0;
+  });
+
+  struct LoaderBenchFlags {
+    SpecFlags spec;
+    int64_t threads = 1;
+    int64_t images = 512;
+  };
+  auto loader = std::make_shared<LoaderBenchFlags>();
+  CLI::App* loader_command =
+      bench->add_subcommand("loader", "Images/s of the spec's training transform");
+  loader->spec.add_to(*loader_command);
+  loader_command->add_option("--threads", loader->threads, "Decoding threads")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  loader_command->add_option("--images", loader->images, "Images to load")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  on_run(loader_command, [loader] {
+    print_json(bench_loader_command(loader->spec.resolve(), loader->threads, loader->images));
+    return 0;
+  });
+}
+
+}  // namespace ctmq::cli

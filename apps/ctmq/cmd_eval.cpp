@@ -1,0 +1,58 @@
+// `ctmq eval`: loss, Top-1 and Top-5 of a checkpoint or an exported model.
+
+#include <iostream>
+#include <memory>
+
+#include "cli.h"
+#include "ctmq/core/errors.h"
+
+namespace ctmq::cli {
+
+void add_eval_command(CLI::App& app, GlobalOptions& globals) {
+  struct EvalFlags {
+    SpecFlags spec;
+    EvalOptions options;
+    bool json = false;
+  };
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* command = app.add_subcommand("eval", "Score a checkpoint (or exported model)");
+  auto* source = command->add_option_group("model", "What to evaluate (one of)");
+  source->add_option("--checkpoint", flags->options.checkpoint, "A checkpoint (.pt)")
+      ->check(CLI::ExistingFile);
+  source->add_option("--exported", flags->options.exported, "A file written by `ctmq export`")
+      ->check(CLI::ExistingFile);
+  source->require_option(1);
+  flags->spec.add_to(*command);
+  command->add_option("--data", flags->options.data_root,
+                      "Dataset root (instead of the spec's data.root)");
+  command->add_option("--format", flags->options.format, "Dataset format with --data")
+      ->check(CLI::IsMember({"imagenet", "fashion-mnist", "cifar10", "cifar100"}));
+  command->add_option("--split", flags->options.split, "Split to score")
+      ->check(CLI::IsMember({"val", "train"}))
+      ->capture_default_str();
+  command->add_option("--limit", flags->options.limit,
+                      "Score only this many images (0 = all; default: the spec's limit)");
+  command->add_option("--batch-size", flags->options.batch_size, "Batch size (0 = the spec's)")
+      ->check(CLI::Range(0, 1000000));
+  command->add_flag("--json", flags->json, "Print JSON");
+  on_run(command, [flags, &globals] {
+    flags->options.runtime = globals.runtime;
+    if (!flags->spec.config.empty() || flags->options.data_root.empty()) {
+      flags->options.spec = flags->spec.resolve(/*check_paths=*/flags->options.data_root.empty());
+    }
+    if (!flags->options.data_root.empty() && flags->options.format.empty()) {
+      throw SpecError("--data needs --format (imagenet, fashion-mnist, cifar10 or cifar100)");
+    }
+    nlohmann::json result = evaluate(flags->options);
+    if (flags->json) {
+      print_json(result);
+    } else {
+      std::cout << "images " << result["images"].get<int64_t>() << "  loss "
+                << result["loss"].get<double>() << "  top1 " << result["top1"].get<double>()
+                << "  top5 " << result["top5"].get<double>() << std::endl;
+    }
+    return 0;
+  });
+}
+
+}  // namespace ctmq::cli

@@ -1,0 +1,51 @@
+// `ctmq plan` prints the stages a spec trains; `ctmq spec` prints the resolved spec or the
+// documentation of every key.
+
+#include <iostream>
+#include <memory>
+
+#include "cli.h"
+#include "ctmq/plan/stage_plan.h"
+#include "ctmq/spec/spec_parser.h"
+
+namespace ctmq::cli {
+
+void add_plan_commands(CLI::App& app, GlobalOptions& /*globals*/) {
+  struct PlanFlags {
+    SpecFlags spec;
+    bool json = false;
+  };
+  auto plan = std::make_shared<PlanFlags>();
+  CLI::App* plan_command = app.add_subcommand("plan", "Print the training stages of a spec");
+  plan->spec.add_to(*plan_command);
+  plan_command->add_flag("--json", plan->json, "Print JSON instead of a table");
+  on_run(plan_command, [plan] {
+    StagePlan stages = make_stage_plan(plan->spec.resolve());
+    if (plan->json) {
+      print_json(plan_to_json(stages));
+    } else {
+      std::cout << plan_to_table(stages);
+    }
+    return 0;
+  });
+
+  struct SpecCommandFlags {
+    SpecFlags spec;
+    bool doc = false;
+  };
+  auto spec = std::make_shared<SpecCommandFlags>();
+  CLI::App* spec_command =
+      app.add_subcommand("spec", "Print the resolved spec (defaults filled in) or the key table");
+  spec->spec.add_to(*spec_command);
+  spec_command->add_flag("--doc", spec->doc, "Print the Markdown table of every spec key");
+  on_run(spec_command, [spec] {
+    if (spec->doc) {
+      std::cout << spec_keys_markdown();
+    } else {
+      print_json(spec_to_json(spec->spec.resolve(/*check_paths=*/false)));
+    }
+    return 0;
+  });
+}
+
+}  // namespace ctmq::cli

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+
+namespace ctmq {
+
+/// Sets up spdlog: colored stderr sink plus an optional file sink. `level` is one of
+/// trace, debug, info, warn, error, off; anything else throws SpecError naming --log-level.
+void configure_logging(const std::string& level, const std::string& log_file);
+
+/// Adds a file sink (e.g. the run directory's log) to the default logger.
+void add_log_file(const std::string& path);
+
+}  // namespace ctmq

@@ -1,0 +1,113 @@
+#include "ctmq/io/manifest.h"
+
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
+
+namespace ctmq {
+
+StageRecord* Manifest::find(const std::string& id) {
+  for (auto& record : stages) {
+    if (record.stage.id == id) return &record;
+  }
+  return nullptr;
+}
+
+const StageRecord* Manifest::find(const std::string& id) const {
+  return const_cast<Manifest*>(this)->find(id);
+}
+
+Manifest make_manifest(const std::string& name, const std::string& spec_hash,
+                       const StagePlan& plan) {
+  Manifest manifest;
+  manifest.name = name;
+  manifest.spec_hash = spec_hash;
+  manifest.ctmq_version = CTMQ_VERSION;
+  for (const auto& stage : plan.stages) {
+    StageRecord record;
+    record.stage = stage;
+    manifest.stages.push_back(record);
+  }
+  return manifest;
+}
+
+nlohmann::json manifest_to_json(const Manifest& manifest) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& record : manifest.stages) {
+    nlohmann::json entry = plan_to_json(StagePlan{{record.stage}})["stages"][0];
+    entry["status"] = record.status;
+    entry["checkpoint"] = record.checkpoint.empty() ? nlohmann::json(nullptr)
+                                                    : nlohmann::json(record.checkpoint);
+    entry["epochs_done"] = record.epochs_done;
+    entry["final"] = record.final_metrics;
+    entry["best"] = record.best_metrics;
+    entry["history"] = record.history;
+    entry["wall_seconds"] = record.wall_seconds;
+    stages.push_back(entry);
+  }
+  return {{"name", manifest.name},
+          {"spec_hash", manifest.spec_hash},
+          {"ctmq_version", manifest.ctmq_version},
+          {"stages", stages}};
+}
+
+Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source) {
+  try {
+    Manifest manifest;
+    manifest.name = doc.at("name").get<std::string>();
+    manifest.spec_hash = doc.at("spec_hash").get<std::string>();
+    manifest.ctmq_version = doc.at("ctmq_version").get<std::string>();
+    for (const auto& entry : doc.at("stages")) {
+      StageRecord record;
+      Stage& s = record.stage;
+      s.id = entry.at("id").get<std::string>();
+      std::string phase = entry.at("phase").get<std::string>();
+      s.phase = phase == "pretrain" ? Phase::kPretrain
+                                    : (phase == "steps" ? Phase::kSteps : Phase::kCycle);
+      s.cycle = entry.at("cycle").get<int>();
+      s.w_bits = entry.at("w_bits").get<int>();
+      s.a_bits = entry.at("a_bits").get<int>();
+      s.epochs = entry.at("epochs").get<int64_t>();
+      s.lr = entry.at("lr").get<double>();
+      s.init_from = entry.at("init_from").is_null() ? "" : entry["init_from"].get<std::string>();
+      record.status = entry.at("status").get<std::string>();
+      record.checkpoint =
+          entry.at("checkpoint").is_null() ? "" : entry["checkpoint"].get<std::string>();
+      record.epochs_done = entry.at("epochs_done").get<int64_t>();
+      record.final_metrics = entry.at("final");
+      record.best_metrics = entry.at("best");
+      record.history = entry.at("history");
+      record.wall_seconds = entry.value("wall_seconds", 0.0);
+      manifest.stages.push_back(record);
+    }
+    return manifest;
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(source + ": malformed manifest: " + e.what());
+  }
+}
+
+std::string metrics_jsonl(const Manifest& manifest) {
+  std::string out;
+  for (const auto& record : manifest.stages) {
+    for (nlohmann::json line : record.history) {
+      // Wall-clock figures differ between identical runs; metrics.jsonl must not.
+      line.erase("images_per_second");
+      line.erase("seconds");
+      out += line.dump() + "\n";
+    }
+  }
+  return out;
+}
+
+void save_manifest(const RunPaths& paths, const Manifest& manifest) {
+  write_file_atomic(paths.manifest(), manifest_to_json(manifest).dump(2) + "\n");
+  write_file_atomic(paths.metrics(), metrics_jsonl(manifest));
+}
+
+Manifest load_manifest(const RunPaths& paths) {
+  std::string text = read_file(paths.manifest());
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) throw IoError(paths.manifest() + ": not valid JSON");
+  return manifest_from_json(doc, paths.manifest());
+}
+
+}  // namespace ctmq

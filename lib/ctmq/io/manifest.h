@@ -1,0 +1,65 @@
+#pragma once
+// manifest.json: the plan with every stage's status, checkpoint and metrics. metrics.jsonl
+// (one line per epoch) is derived from it, so the two never disagree.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/plan/stage_plan.h"
+
+namespace ctmq {
+
+/// Paths inside a run directory.
+struct RunPaths {
+  std::string root;
+  std::string manifest() const { return root + "/manifest.json"; }
+  std::string metrics() const { return root + "/metrics.jsonl"; }
+  std::string spec() const { return root + "/spec.json"; }
+  std::string log() const { return root + "/train.log"; }
+  std::string checkpoint(const std::string& stage) const {
+    return root + "/checkpoints/" + stage + ".pt";
+  }
+  std::string resume_state(const std::string& stage) const {
+    return root + "/resume/" + stage + ".pt";
+  }
+};
+
+/// Stage entry of the manifest. `history` holds one object per finished epoch.
+struct StageRecord {
+  Stage stage;
+  std::string status = "pending";  ///< pending | running | done | failed
+  std::string checkpoint;          ///< relative to the run directory, once written
+  int64_t epochs_done = 0;
+  nlohmann::json final_metrics = nlohmann::json::object();
+  nlohmann::json best_metrics = nlohmann::json::object();
+  nlohmann::json history = nlohmann::json::array();
+  double wall_seconds = 0.0;
+};
+
+struct Manifest {
+  std::string name;
+  std::string spec_hash;
+  std::string ctmq_version;
+  std::vector<StageRecord> stages;
+
+  StageRecord* find(const std::string& id);
+  const StageRecord* find(const std::string& id) const;
+};
+
+Manifest make_manifest(const std::string& name, const std::string& spec_hash,
+                       const StagePlan& plan);
+nlohmann::json manifest_to_json(const Manifest& manifest);
+/// Throws IoError naming `source` on a malformed manifest.
+Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source);
+
+/// Writes manifest.json and metrics.jsonl atomically.
+void save_manifest(const RunPaths& paths, const Manifest& manifest);
+Manifest load_manifest(const RunPaths& paths);
+
+/// The lines of metrics.jsonl: every history entry of every stage, in plan order, without
+/// the wall-clock fields (so two identical runs write identical files).
+std::string metrics_jsonl(const Manifest& manifest);
+
+}  // namespace ctmq

@@ -1,0 +1,30 @@
+#pragma once
+// The resume state of a stage, saved atomically at every epoch end and on a graceful stop:
+// model, optimizer, RNG, the position in the epoch and the metrics gathered so far.
+
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/io/checkpoint.h"
+
+namespace ctmq {
+
+struct ResumeState {
+  StateDict model;
+  /// Where to continue: `epoch` (0-based) at batch `next_step`, with the epoch's partial sums.
+  nlohmann::json progress;
+};
+
+void save_resume_state(const std::string& path, const ResumeState& state,
+                       const torch::optim::Optimizer& optimizer);
+
+/// Loads the state and restores `optimizer` (which must have the same parameter groups).
+/// Returns nullopt when no file exists; throws IoError naming the file when it is corrupt.
+std::optional<ResumeState> load_resume_state(const std::string& path,
+                                             torch::optim::Optimizer& optimizer);
+
+}  // namespace ctmq

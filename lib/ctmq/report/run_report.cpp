@@ -1,0 +1,141 @@
+#include "ctmq/report/run_report.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
+
+namespace ctmq {
+namespace {
+
+std::string fixed(double value, int digits = 2) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
+  return buffer;
+}
+
+double metric(const nlohmann::json& metrics, const char* key) {
+  return metrics.contains(key) ? metrics[key].get<double>() : std::nan("");
+}
+
+std::string cell(double value) { return std::isnan(value) ? "-" : fixed(value); }
+
+}  // namespace
+
+std::string stage_table_markdown(const Manifest& manifest) {
+  std::ostringstream out;
+  out << "| stage | bits (w/a) | epochs | status | val Top-1 | val Top-5 | best Top-1 |\n";
+  out << "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& record : manifest.stages) {
+    const Stage& s = record.stage;
+    out << "| " << s.id << " | " << s.w_bits << "/" << s.a_bits << " | " << record.epochs_done
+        << "/" << s.epochs << " | " << record.status << " | "
+        << cell(metric(record.final_metrics, "val_top1")) << " | "
+        << cell(metric(record.final_metrics, "val_top5")) << " | "
+        << cell(metric(record.best_metrics, "val_top1")) << " |\n";
+  }
+  return out.str();
+}
+
+void write_accuracy_plot(const Manifest& manifest, const std::string& path) {
+  const int width = 1000, height = 520, left = 70, right = 20, top = 50, bottom = 60;
+  cv::Mat image(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  int64_t total_epochs = 0;
+  double lowest = 100.0, highest = 0.0;
+  for (const auto& record : manifest.stages) {
+    total_epochs += record.stage.epochs;
+    for (const auto& entry : record.history) {
+      lowest = std::min(lowest, entry["val_top1"].get<double>());
+      highest = std::max(highest, entry["val_top1"].get<double>());
+    }
+  }
+  total_epochs = std::max<int64_t>(1, total_epochs);
+  if (lowest > highest) lowest = 0.0, highest = 100.0;
+  lowest = std::max(0.0, std::floor(lowest / 5.0) * 5.0 - 5.0);
+  highest = std::min(100.0, std::ceil(highest / 5.0) * 5.0 + 5.0);
+  auto x_of = [&](double epoch) {
+    return left + static_cast<int>((width - left - right) * epoch / total_epochs);
+  };
+  auto y_of = [&](double top1) {
+    return top + static_cast<int>((height - top - bottom) * (highest - top1) /
+                                  std::max(1e-9, highest - lowest));
+  };
+  const auto black = cv::Scalar(0, 0, 0), grey = cv::Scalar(200, 200, 200);
+  const int font = cv::FONT_HERSHEY_SIMPLEX;
+  for (double v = lowest; v <= highest + 1e-9; v += 5.0) {
+    cv::line(image, {left, y_of(v)}, {width - right, y_of(v)}, cv::Scalar(235, 235, 235));
+    cv::putText(image, fixed(v, 0), {left - 40, y_of(v) + 5}, font, 0.45, black);
+  }
+  cv::rectangle(image, {left, top}, {width - right, height - bottom}, black);
+  cv::putText(image, "validation Top-1 (%) of " + manifest.name, {left, 30}, font, 0.6, black, 1,
+              cv::LINE_AA);
+  cv::putText(image, "cumulative epoch", {width / 2 - 70, height - 15}, font, 0.5, black);
+  int64_t offset = 0;
+  for (const auto& record : manifest.stages) {
+    const Stage& s = record.stage;
+    const bool fp = s.w_bits >= kFullPrecisionBits;
+    const auto colour = fp ? cv::Scalar(180, 90, 30) : cv::Scalar(40, 40, 200);
+    cv::line(image, {x_of(offset), top}, {x_of(offset), height - bottom}, grey);
+    const std::string label = fp ? "fp" : std::to_string(s.w_bits) + "b";
+    cv::putText(image, label, {x_of(offset) + 3, height - bottom + 18}, font, 0.4, colour);
+    cv::Point previous(-1, -1);
+    for (const auto& entry : record.history) {
+      cv::Point point(x_of(static_cast<double>(entry["cumulative_epoch"].get<int64_t>())),
+                      y_of(entry["val_top1"].get<double>()));
+      if (previous.x >= 0) cv::line(image, previous, point, colour, 2, cv::LINE_AA);
+      cv::circle(image, point, 3, colour, cv::FILLED, cv::LINE_AA);
+      previous = point;
+    }
+    offset += s.epochs;
+  }
+  std::vector<uchar> png;
+  if (!cv::imencode(".png", image, png)) throw IoError(path + ": cannot encode PNG");
+  write_file_atomic(path, std::string(png.begin(), png.end()));
+}
+
+std::string report_run(const std::string& run_dir) {
+  RunPaths paths{run_dir};
+  Manifest manifest = load_manifest(paths);
+  std::string table = stage_table_markdown(manifest);
+  std::ostringstream md;
+  md << "# " << manifest.name << "\n\n"
+     << "Run directory `" << run_dir << "`, spec hash `" << manifest.spec_hash << "`, ctmq "
+     << manifest.ctmq_version << ".\n\n"
+     << table << "\n![validation Top-1 per epoch](report.png)\n";
+  write_file_atomic(run_dir + "/report.md", md.str());
+  write_accuracy_plot(manifest, run_dir + "/report.png");
+  return table + "\nwrote " + run_dir + "/report.md and " + run_dir + "/report.png\n";
+}
+
+std::string report_runs(const std::vector<std::string>& run_dirs) {
+  std::ostringstream out;
+  out << "| run | last stage | bits (w/a) | val Top-1 | val Top-5 | best Top-1 | epochs |\n";
+  out << "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& dir : run_dirs) {
+    Manifest manifest = load_manifest(RunPaths{dir});
+    const StageRecord* last = nullptr;
+    int64_t epochs = 0;
+    for (const auto& record : manifest.stages) {
+      epochs += record.epochs_done;
+      if (record.status == "done") last = &record;
+    }
+    if (!last) {
+      out << "| " << manifest.name << " | - | - | - | - | - | " << epochs << " |\n";
+      continue;
+    }
+    out << "| " << manifest.name << " | " << last->stage.id << " | " << last->stage.w_bits << "/"
+        << last->stage.a_bits << " | " << cell(metric(last->final_metrics, "val_top1")) << " | "
+        << cell(metric(last->final_metrics, "val_top5")) << " | "
+        << cell(metric(last->best_metrics, "val_top1")) << " | " << epochs << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace ctmq

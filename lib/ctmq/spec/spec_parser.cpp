@@ -1,0 +1,343 @@
+#include "ctmq/spec/spec_parser.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
+#include "ctmq/core/strings.h"
+#include "ctmq/spec/default_spec_text.h"
+#include "ctmq/spec/spec_keys.h"
+
+namespace ctmq {
+namespace {
+
+using nlohmann::json;
+
+std::string describe(const json& value) {
+  std::string dumped = value.dump();
+  if (dumped.size() > 40) dumped = dumped.substr(0, 37) + "...";
+  return dumped;
+}
+
+/// Problems are gathered, not thrown one by one, so that a user fixes a spec in one pass.
+class Problems {
+ public:
+  explicit Problems(std::string source) : source_(std::move(source)) {}
+  void add(const std::string& path, const std::string& message) {
+    lines_.push_back(source_ + ": " + path + ": " + message);
+  }
+  void throw_if_any() const {
+    if (lines_.empty()) return;
+    std::string all;
+    for (const auto& line : lines_) all += (all.empty() ? "" : "\n") + line;
+    throw SpecError(all);
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> lines_;
+};
+
+std::set<std::string> section_paths() {
+  std::set<std::string> sections;
+  for (const auto& key : spec_keys()) {
+    for (size_t slash = key.path.find('/', 1); slash != std::string::npos;
+         slash = key.path.find('/', slash + 1)) {
+      sections.insert(key.path.substr(0, slash));
+    }
+  }
+  return sections;
+}
+
+std::vector<std::string> child_names(const std::string& parent) {
+  std::set<std::string> names;
+  auto add_child = [&](const std::string& path) {
+    if (path.rfind(parent + "/", 0) != 0) return;
+    std::string rest = path.substr(parent.size() + 1);
+    names.insert(rest.substr(0, rest.find('/')));
+  };
+  for (const auto& key : spec_keys()) add_child(key.path);
+  return {names.begin(), names.end()};
+}
+
+bool in_range(const SpecKey& key, double value) {
+  if (key.min && (key.min_exclusive ? value <= *key.min : value < *key.min)) return false;
+  if (key.max && value > *key.max) return false;
+  return true;
+}
+
+std::string range_text(const SpecKey& key) {
+  std::ostringstream out;
+  auto number = [](double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  };
+  if (key.min && key.max) {
+    out << "between " << number(*key.min) << (key.min_exclusive ? " (exclusive)" : "") << " and "
+        << number(*key.max);
+  } else if (key.min) {
+    out << (key.min_exclusive ? "greater than " : "at least ") << number(*key.min);
+  } else if (key.max) {
+    out << "at most " << number(*key.max);
+  }
+  return out.str();
+}
+
+bool is_integer(const json& value) { return value.is_number_integer(); }
+
+/// Checks one leaf against its declaration; true when it may be assigned.
+bool check_leaf(const SpecKey& key, const json& value, Problems& problems) {
+  const std::string expected = "expected " + key_type_name(key.type);
+  switch (key.type) {
+    case KeyType::kString:
+    case KeyType::kOptionalString:
+      if (value.is_null() && key.type == KeyType::kOptionalString) return true;
+      if (!value.is_string()) {
+        problems.add(key.path, expected + ", got " + describe(value));
+        return false;
+      }
+      if (!key.choices.empty()) {
+        const auto& text = value.get_ref<const std::string&>();
+        if (std::find(key.choices.begin(), key.choices.end(), text) == key.choices.end()) {
+          std::string hint = closest_match(text, key.choices);
+          problems.add(key.path, "expected one of " + join_choices(key.choices) + ", got \"" +
+                                     text + "\"" +
+                                     (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+          return false;
+        }
+      }
+      return true;
+    case KeyType::kBool:
+      if (!value.is_boolean()) {
+        problems.add(key.path, expected + " (true or false), got " + describe(value));
+        return false;
+      }
+      return true;
+    case KeyType::kInt:
+    case KeyType::kNumber:
+    case KeyType::kOptionalNumber: {
+      if (value.is_null() && key.type == KeyType::kOptionalNumber) return true;
+      bool ok = key.type == KeyType::kInt ? is_integer(value) : value.is_number();
+      if (!ok) {
+        problems.add(key.path, expected + ", got " + describe(value));
+        return false;
+      }
+      double number = value.get<double>();
+      if (!std::isfinite(number) || !in_range(key, number)) {
+        problems.add(key.path, "expected a value " + range_text(key) + ", got " + describe(value));
+        return false;
+      }
+      return true;
+    }
+    case KeyType::kIntList: {
+      if (!value.is_array()) {
+        problems.add(key.path, expected + ", got " + describe(value));
+        return false;
+      }
+      bool ok = true;
+      for (size_t i = 0; i < value.size(); ++i) {
+        const std::string element_path = key.path + "/" + std::to_string(i);
+        if (!is_integer(value[i])) {
+          problems.add(element_path, "expected integer, got " + describe(value[i]));
+          ok = false;
+        } else if (!in_range(key, value[i].get<double>())) {
+          problems.add(element_path,
+                       "expected a value " + range_text(key) + ", got " + describe(value[i]));
+          ok = false;
+        }
+      }
+      return ok;
+    }
+  }
+  return false;
+}
+
+void walk(const json& node, const std::string& path, const std::set<std::string>& sections,
+          ExperimentSpec& spec, std::set<std::string>& seen, Problems& problems) {
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string child = path + "/" + it.key();
+    if (const SpecKey* key = find_spec_key(child)) {
+      seen.insert(child);
+      if (check_leaf(*key, it.value(), problems)) key->set(spec, it.value());
+    } else if (sections.count(child)) {
+      if (!it.value().is_object()) {
+        problems.add(child, "expected an object, got " + describe(it.value()));
+        continue;
+      }
+      walk(it.value(), child, sections, spec, seen, problems);
+    } else {
+      std::string hint = closest_match(it.key(), child_names(path));
+      problems.add(child, "unknown key" + (hint.empty() ? std::string()
+                                                         : " (did you mean \"" + hint + "\"?)"));
+    }
+  }
+}
+
+void check_consistency(const ExperimentSpec& spec, const SpecOptions& options,
+                       Problems& problems) {
+  const auto& bits = spec.steps.bits;
+  if (bits.empty()) problems.add("/steps/bits", "expected at least one bit depth");
+  for (size_t i = 1; i < bits.size(); ++i) {
+    if (bits[i] >= bits[i - 1]) {
+      problems.add("/steps/bits/" + std::to_string(i),
+                   "the ladder must be strictly descending, but " + std::to_string(bits[i]) +
+                       " follows " + std::to_string(bits[i - 1]));
+    }
+  }
+  if (spec.optimizer.schedule == "step" && spec.optimizer.milestones.empty()) {
+    problems.add("/optimizer/milestones", "the step schedule needs at least one milestone");
+  }
+  if (options.check_paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(spec.data.root, ec)) {
+      problems.add("/data/root", "directory \"" + spec.data.root + "\" does not exist");
+    }
+    if (spec.pretrain.checkpoint && !std::filesystem::is_regular_file(*spec.pretrain.checkpoint)) {
+      problems.add("/pretrain/checkpoint",
+                   "checkpoint \"" + *spec.pretrain.checkpoint + "\" does not exist");
+    }
+  }
+}
+
+/// Converts a nlohmann byte offset into line and column for the error message.
+std::string line_and_column(const std::string& text, size_t byte) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+json parse_json(const std::string& text, const std::string& source) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // nlohmann's text is "[json.exception...] parse error at line L, column C: <detail>".
+    auto column = what.find("column");
+    auto pos = column == std::string::npos ? column : what.find(": ", column);
+    std::string detail = pos == std::string::npos ? what : what.substr(pos + 2);
+    // nlohmann reports the byte *after* the offending character.
+    size_t byte = e.byte > 0 ? e.byte - 1 : 0;
+    throw SpecError(source + ": malformed JSON at " + line_and_column(text, byte) + ": " +
+                    detail);
+  }
+}
+
+/// "data.batch_size=64" -> sets /data/batch_size in `doc`. The value is JSON when it parses
+/// as JSON, else a plain string, so `--set name=abc` needs no quotes.
+void apply_override(json& doc, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw SpecError("--set " + assignment + ": expected key.path=value");
+  }
+  std::string dotted = assignment.substr(0, eq);
+  std::string raw = assignment.substr(eq + 1);
+  std::string path = "/" + dotted;
+  std::replace(path.begin(), path.end(), '.', '/');
+  if (!find_spec_key(path)) {
+    std::vector<std::string> known;
+    for (const auto& key : spec_keys()) {
+      std::string name = key.path.substr(1);
+      std::replace(name.begin(), name.end(), '/', '.');
+      known.push_back(name);
+    }
+    std::string hint = closest_match(dotted, known);
+    throw SpecError("--set " + assignment + ": unknown key \"" + dotted + "\"" +
+                    (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+  }
+  json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = raw;
+  if (!doc.is_object()) doc = json::object();
+  doc[json::json_pointer(path)] = value;
+}
+
+}  // namespace
+
+ExperimentSpec parse_spec(const std::string& text, const std::string& source,
+                          const SpecOptions& options) {
+  json doc = parse_json(text, source);
+  if (!doc.is_object()) throw SpecError(source + ": expected a JSON object at the top level");
+  for (const auto& assignment : options.overrides) apply_override(doc, assignment);
+
+  ExperimentSpec spec;
+  std::set<std::string> seen;
+  Problems problems(source);
+  walk(doc, "", section_paths(), spec, seen, problems);
+  for (const auto& key : spec_keys()) {
+    if (key.required && !seen.count(key.path)) problems.add(key.path, "required key is missing");
+  }
+  problems.throw_if_any();
+  check_consistency(spec, options, problems);
+  problems.throw_if_any();
+  return spec;
+}
+
+ExperimentSpec load_spec(const std::string& path, const SpecOptions& options) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const IoError& e) {
+    throw SpecError(std::string("cannot read spec: ") + e.what());
+  }
+  return parse_spec(text, path, options);
+}
+
+const std::string& default_spec_text() {
+  static const std::string text = kDefaultSpecText;
+  return text;
+}
+
+ExperimentSpec default_spec(const SpecOptions& options) {
+  return parse_spec(default_spec_text(), "<embedded default spec>", options);
+}
+
+json spec_to_json(const ExperimentSpec& spec) {
+  json doc = json::object();
+  for (const auto& key : spec_keys()) doc[json::json_pointer(key.path)] = key.get(spec);
+  return doc;
+}
+
+std::string spec_hash(const ExperimentSpec& spec) {
+  json identity = json::object();
+  for (const auto& key : spec_keys()) {
+    if (key.affects_result) identity[json::json_pointer(key.path)] = key.get(spec);
+  }
+  // FNV-1a over the canonical dump: stable across platforms and runs.
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : identity.dump()) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::string spec_keys_markdown() {
+  std::ostringstream out;
+  out << "| key | type | default | allowed | description |\n";
+  out << "| --- | --- | --- | --- | --- |\n";
+  const ExperimentSpec defaults;
+  for (const auto& key : spec_keys()) {
+    std::string name = key.path.substr(1);
+    std::replace(name.begin(), name.end(), '/', '.');
+    std::string allowed = key.choices.empty() ? range_text(key) : join_choices(key.choices);
+    std::string default_text = key.required ? "required" : "`" + key.get(defaults).dump() + "`";
+    out << "| `" << name << "` | " << key_type_name(key.type) << " | " << default_text << " | "
+        << (allowed.empty() ? "any" : allowed) << " | " << key.doc << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace ctmq

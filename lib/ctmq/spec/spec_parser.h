@@ -1,0 +1,39 @@
+#pragma once
+// Experiment spec: JSON text -> validated ExperimentSpec, with `--set` overrides.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/spec/spec.h"
+
+namespace ctmq {
+
+struct SpecOptions {
+  std::vector<std::string> overrides;  ///< "key.path=value" from --set, applied in order
+  bool check_paths = true;             ///< require data.root and pretrain.checkpoint to exist
+};
+
+/// Parses and validates spec text. `source` names the file in messages. Throws SpecError
+/// listing every problem, one line each, with its JSON path.
+ExperimentSpec parse_spec(const std::string& text, const std::string& source,
+                          const SpecOptions& options = {});
+
+/// Reads and parses a spec file.
+ExperimentSpec load_spec(const std::string& path, const SpecOptions& options = {});
+
+/// The embedded default spec (data/specs/fmnist-default.json, compiled in).
+ExperimentSpec default_spec(const SpecOptions& options = {});
+const std::string& default_spec_text();
+
+/// Every key with its resolved value.
+nlohmann::json spec_to_json(const ExperimentSpec& spec);
+
+/// Hash of the keys that change a run's result: ties a run directory to its spec.
+std::string spec_hash(const ExperimentSpec& spec);
+
+/// Markdown table of every key (docs/spec.md is generated from it).
+std::string spec_keys_markdown();
+
+}  // namespace ctmq

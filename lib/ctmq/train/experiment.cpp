@@ -1,0 +1,180 @@
+// `ctmq train` / `pretrain` / `steps` / `cycle`: the run directory, the plan, and the stages.
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
+#include "ctmq/core/logging.h"
+#include "ctmq/data/dataset_factory.h"
+#include "ctmq/dist/dist_env.h"
+#include "ctmq/dist/process_group.h"
+#include "ctmq/dist/sync_batch_norm.h"
+#include "ctmq/io/checkpoint.h"
+#include "ctmq/io/manifest.h"
+#include "ctmq/io/network_meta.h"
+#include "ctmq/spec/spec_parser.h"
+#include "ctmq/train/commands.h"
+#include "ctmq/train/device.h"
+#include "ctmq/train/stage_trainer.h"
+#include "ctmq/train/stop_signal.h"
+
+namespace ctmq {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::chrono::seconds kCollectiveTimeout{300};
+
+bool selected(const Stage& stage, const TrainOptions& options) {
+  switch (options.phases) {
+    case PhaseFilter::kAll: return true;
+    case PhaseFilter::kPretrain: return stage.phase == Phase::kPretrain;
+    case PhaseFilter::kSteps: return stage.phase == Phase::kSteps;
+    case PhaseFilter::kCycle:
+      return stage.phase == Phase::kCycle && (options.cycle == 0 || stage.cycle == options.cycle);
+  }
+  return false;
+}
+
+/// Loads the manifest of an earlier run of this spec, or starts a new one. A run directory of
+/// another spec is refused without --force: its checkpoints would silently mix experiments.
+Manifest open_manifest(const RunPaths& paths, const ExperimentSpec& spec, const StagePlan& plan,
+                       const TrainOptions& options) {
+  const std::string hash = spec_hash(spec);
+  Manifest fresh = make_manifest(spec.name, hash, plan);
+  if (!fs::exists(paths.manifest())) {
+    if (options.require_resume) {
+      throw Error("--resume: " + paths.manifest() + " does not exist; nothing to resume");
+    }
+    return fresh;
+  }
+  Manifest old = load_manifest(paths);
+  if (old.spec_hash != hash && !options.force) {
+    throw SpecError("run directory " + paths.root + " belongs to a different spec (hash " +
+                    old.spec_hash + ", this spec " + hash +
+                    "); choose another output_dir or pass --force to reuse it");
+  }
+  // Keep what was done for every stage whose definition did not change.
+  for (auto& record : fresh.stages) {
+    const StageRecord* done = old.find(record.stage.id);
+    if (!done) continue;
+    const Stage& a = done->stage;
+    const Stage& b = record.stage;
+    bool same = a.w_bits == b.w_bits && a.a_bits == b.a_bits && a.epochs == b.epochs &&
+                a.lr == b.lr && a.init_from == b.init_from && old.spec_hash == hash;
+    if (same) record = *done;
+  }
+  return fresh;
+}
+
+/// Puts the stage's starting weights into the network: its resume state takes care of itself;
+/// otherwise the checkpoint of the stage it starts from, or the initial random weights.
+void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
+                          const RunPaths& paths, const StateDict& random_init) {
+  const std::string& from = record.stage.init_from;
+  if (from.empty()) {
+    load_module_state(network, random_init, "initial weights");
+    return;
+  }
+  std::string path = from.rfind("checkpoint:", 0) == 0 ? from.substr(11) : paths.checkpoint(from);
+  if (!fs::exists(path)) {
+    throw Error("stage " + record.stage.id + " starts from " + from + ", but " + path +
+                " does not exist yet: run the earlier phase first (or give --from)");
+  }
+  load_module_state(network, load_checkpoint(path).state, path);
+}
+
+}  // namespace
+
+void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
+  install_stop_handlers();
+  DistEnv env = options.dist_backend == "none" ? DistEnv{} : detect_dist_env_from_process();
+  auto dist = DistContext::create(env, options.dist_backend == "none" ? "auto" : options.dist_backend,
+                                  kCollectiveTimeout);
+  const bool writer = dist->rank() == 0;
+  torch::Device device = resolve_device(options.runtime.device, env.local_rank);
+
+  RunPaths paths{spec.output_dir};
+  StagePlan plan = make_stage_plan(spec);
+  for (auto& stage : plan.stages) {
+    // --from replaces where the phase's first selected stage starts.
+    if (!options.from_checkpoint.empty() && selected(stage, options)) {
+      stage.init_from = "checkpoint:" + options.from_checkpoint;
+      break;
+    }
+  }
+  Manifest manifest = open_manifest(paths, spec, plan, options);
+  if (writer) {
+    fs::create_directories(paths.root + "/checkpoints");
+    fs::create_directories(paths.root + "/resume");
+    add_log_file(paths.log());
+    write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
+    save_manifest(paths, manifest);
+  }
+  spdlog::info("ctmq {} | run {} | spec {} | device {} | rank {}/{} ({})", CTMQ_VERSION,
+               paths.root, options.spec_source, device.str(), dist->rank(), dist->world_size(),
+               env.source);
+
+  DataSplits data = open_dataset(spec.data, spec.seed, dist->rank(), dist->world_size(),
+                                 spec.train.eval_batch_size);
+  if (data.num_classes != spec.model.num_classes) {
+    throw SpecError("/model/num_classes: the spec says " +
+                    std::to_string(spec.model.num_classes) + " but " + spec.data.root + " has " +
+                    std::to_string(data.num_classes) + " classes");
+  }
+  spdlog::info("data: {} training and {} validation images per process, {} classes",
+               data.train->num_samples(), data.val->num_samples(), data.num_classes);
+
+  torch::manual_seed(static_cast<uint64_t>(spec.seed));
+  NetworkConfig config = network_config(spec.model, spec.quant, data.in_channels);
+  auto network = make_network(config);
+  network->to(device);
+  if (spec.model.sync_bn && dist->is_distributed()) {
+    network->set_batch_norm_sync(std::make_shared<GlooSyncBatchNorm>(*dist));
+  }
+  const StateDict random_init = module_state(*network);
+
+  nlohmann::json meta = {{"format", "ctmq-checkpoint"},
+                         {"ctmq_version", CTMQ_VERSION},
+                         {"experiment", spec.name},
+                         {"spec_hash", manifest.spec_hash},
+                         {"seed", spec.seed},
+                         {"dataset", spec.data.format},
+                         {"image_size", data.image_size},
+                         {"network", network_config_to_json(config)}};
+  StageEnvironment stage_env{spec, paths, device, *dist, data, *network, meta,
+                             [&] { save_manifest(paths, manifest); }};
+
+  int64_t epoch_offset = 0;
+  int trained = 0;
+  for (size_t i = 0; i < manifest.stages.size(); ++i) {
+    StageRecord& record = manifest.stages[i];
+    const int64_t offset = epoch_offset;
+    epoch_offset += record.stage.epochs;
+    if (!selected(record.stage, options)) continue;
+    if (record.status == "done" && fs::exists(paths.checkpoint(record.stage.id))) {
+      spdlog::info("stage {} already done (val top1 {:.2f}%), skipping", record.stage.id,
+                   record.final_metrics.value("val_top1", 0.0));
+      continue;
+    }
+    if (stop_requested()) throw InterruptedError(stop_requested());
+    load_initial_weights(*network, record, paths, random_init);
+    try {
+      train_stage(stage_env, record, static_cast<int64_t>(i), offset);
+    } catch (const InterruptedError&) {
+      throw;
+    } catch (...) {
+      record.status = "failed";
+      if (writer) save_manifest(paths, manifest);
+      throw;
+    }
+    ++trained;
+  }
+  if (trained == 0) spdlog::info("nothing to train: every selected stage is done");
+  if (writer) spdlog::info("run complete: {}", paths.manifest());
+}
+
+}  // namespace ctmq

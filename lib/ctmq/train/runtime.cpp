@@ -1,0 +1,22 @@
+#include <torch/torch.h>
+
+#include <thread>
+
+#include "ctmq/core/errors.h"
+#include "ctmq/train/commands.h"
+
+namespace ctmq {
+
+void apply_runtime_options(const RuntimeOptions& options) {
+  if (options.device == "cuda" && !torch::cuda::is_available()) {
+    throw SpecError("--device cuda: this LibTorch build or machine has no CUDA device");
+  }
+  if (options.device != "cpu" && options.device != "cuda" && options.device != "auto") {
+    throw SpecError("--device " + options.device + ": expected cpu, cuda or auto");
+  }
+  int64_t threads = options.threads > 0 ? options.threads
+                                        : static_cast<int64_t>(std::thread::hardware_concurrency());
+  torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, threads)));
+}
+
+}  // namespace ctmq

@@ -1,0 +1,41 @@
+#pragma once
+// Trains one stage of the plan: one network at one bit depth for its epochs, with its own
+// optimizer and learning-rate schedule, saving a resume state at every epoch end.
+
+#include <torch/torch.h>
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/data/dataset_factory.h"
+#include "ctmq/io/manifest.h"
+#include "ctmq/models/network.h"
+#include "ctmq/spec/spec.h"
+
+namespace ctmq {
+
+class DistContext;
+
+/// What every stage of a run shares.
+struct StageEnvironment {
+  const ExperimentSpec& spec;
+  const RunPaths& paths;
+  torch::Device device;
+  DistContext& dist;
+  DataSplits& data;
+  QuantNetworkImpl& network;
+  nlohmann::json checkpoint_meta;  ///< spec hash, version, network config; stage fields added
+  std::function<void()> save_manifest;  ///< writes manifest.json (rank 0 only)
+};
+
+/// Trains `record.stage` from the network's current weights (or from its resume state, if one
+/// was saved), then writes the stage checkpoint and marks the record done. `stage_index` keys
+/// the loader's shuffling; `epoch_offset` is the number of epochs of the stages before it.
+void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index,
+                 int64_t epoch_offset);
+
+/// The checkpoint metadata of a finished stage.
+nlohmann::json stage_checkpoint_meta(const StageEnvironment& env, const StageRecord& record);
+
+}  // namespace ctmq

@@ -1,0 +1,84 @@
+// `ctmq bench train`, `ctmq bench loader` and `ctmq data check`.
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "ctmq/data/bench_loader.h"
+#include "ctmq/data/data_check.h"
+#include "ctmq/data/dataset_factory.h"
+#include "ctmq/train/commands.h"
+#include "ctmq/train/device.h"
+#include "ctmq/train/optimizer_factory.h"
+
+namespace ctmq {
+
+nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime,
+                           int64_t steps, int bits) {
+  using Clock = std::chrono::steady_clock;
+  torch::Device device = resolve_device(runtime.device, 0);
+  DataSplits data = open_dataset(spec.data, spec.seed, 0, 1);
+  torch::manual_seed(static_cast<uint64_t>(spec.seed));
+  auto network = make_network(network_config(spec.model, spec.quant, data.in_channels));
+  network->to(device);
+  network->set_bits(bits, bits);
+  network->train();
+  auto optimizer = make_optimizer(spec.optimizer, *network, spec.optimizer.lr);
+  const int64_t warmup = 3;
+  int64_t images = 0, done = 0, epoch = 0;
+  Clock::time_point start;
+  data.train->start_epoch(epoch);
+  while (done < warmup + steps) {
+    auto batch = data.train->next();
+    if (!batch) {
+      data.train->start_epoch(++epoch);
+      continue;
+    }
+    if (done == warmup) start = Clock::now();
+    auto logits = network->forward(batch->images.to(device, true));
+    auto loss = torch::nn::functional::cross_entropy(logits, batch->labels.to(device, true));
+    optimizer->zero_grad();
+    loss.backward();
+    optimizer->step();
+    loss.item<double>();  // waits for the step on an asynchronous device
+    if (done >= warmup) images += batch->labels.size(0);
+    ++done;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return {{"benchmark", "train"},
+          {"arch", spec.model.arch},
+          {"block", spec.model.block},
+          {"dataset", spec.data.format},
+          {"bits", bits},
+          {"batch_size", spec.data.batch_size},
+          {"workers", spec.data.workers},
+          {"threads", torch::get_num_threads()},
+          {"device", device.str()},
+          {"steps", steps},
+          {"seconds", seconds},
+          {"images_per_second", images / seconds}};
+}
+
+nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads,
+                                    int64_t images) {
+  return bench_loader(spec.data, threads, images);
+}
+
+nlohmann::json check_data(const std::string& root, const std::string& format,
+                          const std::string& val_labels) {
+  DataCheckReport report = check_dataset(root, format, val_labels);
+  nlohmann::json json = to_json(report);
+  json["ok"] = report.ok();
+  std::ostringstream text;
+  print_data_check(text, report);
+  json["text"] = text.str();
+  return json;
+}
+
+std::string data_check_to_text(const nlohmann::json& report) {
+  return report.value("text", std::string());
+}
+
+}  // namespace ctmq

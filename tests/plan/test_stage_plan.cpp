@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include "ctmq/plan/stage_plan.h"
+
+namespace ctmq {
+namespace {
+
+std::vector<std::string> ids(const StagePlan& plan) {
+  std::vector<std::string> out;
+  for (const auto& stage : plan.stages) out.push_back(stage.id);
+  return out;
+}
+
+ExperimentSpec base_spec() {
+  ExperimentSpec spec;
+  spec.steps.bits = {4, 3, 2, 1};
+  spec.cycles.count = 2;
+  spec.pretrain.epochs = 10;
+  spec.steps.epochs = 2;
+  spec.cycles.accurate_epochs = 3;
+  return spec;
+}
+
+TEST(StagePlan, FullLadderWithTwoCycles) {
+  StagePlan plan = make_stage_plan(base_spec());
+  EXPECT_EQ(ids(plan), (std::vector<std::string>{
+                           "pretrain", "c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1", "c1-fp",
+                           "c1-w4a4", "c1-w3a3", "c1-w2a2", "c1-w1a1", "c2-fp", "c2-w4a4",
+                           "c2-w3a3", "c2-w2a2", "c2-w1a1"}));
+  for (size_t i = 1; i < plan.stages.size(); ++i) {
+    EXPECT_EQ(plan.stages[i].init_from, plan.stages[i - 1].id);
+  }
+  EXPECT_EQ(plan.stages[0].init_from, "");
+  EXPECT_EQ(plan.find("c1-fp")->w_bits, kFullPrecisionBits);
+  EXPECT_EQ(plan.find("c1-fp")->epochs, 3);
+  EXPECT_EQ(plan.find("c1-fp")->cycle, 1);
+  EXPECT_EQ(plan.find("c2-w3a3")->a_bits, 3);
+  EXPECT_EQ(plan.find("c2-w3a3")->epochs, 2);
+  EXPECT_EQ(plan.find("pretrain")->epochs, 10);
+}
+
+TEST(StagePlan, TargetLadderHandsStraightToLowestDepth) {
+  ExperimentSpec spec = base_spec();
+  spec.cycles.ladder = "target";
+  StagePlan plan = make_stage_plan(spec);
+  EXPECT_EQ(ids(plan),
+            (std::vector<std::string>{"pretrain", "c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1",
+                                      "c1-fp", "c1-w1a1", "c2-fp", "c2-w1a1"}));
+  EXPECT_EQ(plan.find("c2-w1a1")->init_from, "c2-fp");
+}
+
+TEST(StagePlan, PretrainCheckpointSkipsPretraining) {
+  ExperimentSpec spec = base_spec();
+  spec.pretrain.checkpoint = "/models/fp.pt";
+  spec.cycles.count = 0;
+  StagePlan plan = make_stage_plan(spec);
+  EXPECT_EQ(ids(plan),
+            (std::vector<std::string>{"c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1"}));
+  EXPECT_EQ(plan.stages[0].init_from, "checkpoint:/models/fp.pt");
+}
+
+TEST(StagePlan, DirectBinarizationIsASingleStep) {
+  ExperimentSpec spec = base_spec();
+  spec.steps.bits = {1};
+  spec.cycles.count = 0;
+  StagePlan plan = make_stage_plan(spec);
+  EXPECT_EQ(ids(plan), (std::vector<std::string>{"pretrain", "c0-w1a1"}));
+  EXPECT_EQ(plan.stages[1].init_from, "pretrain");
+}
+
+TEST(StagePlan, LearningRatesFallBackInOrder) {
+  ExperimentSpec spec = base_spec();
+  spec.optimizer.lr = 0.1;
+  spec.steps.lr = 0.01;
+  spec.pretrain.lr = 0.2;
+  StagePlan plan = make_stage_plan(spec);
+  EXPECT_DOUBLE_EQ(plan.find("pretrain")->lr, 0.2);
+  EXPECT_DOUBLE_EQ(plan.find("c0-w4a4")->lr, 0.01);
+  EXPECT_DOUBLE_EQ(plan.find("c1-w4a4")->lr, 0.01);  // cycles.lr falls back to steps.lr
+  EXPECT_DOUBLE_EQ(plan.find("c1-fp")->lr, 0.2);     // accurate_lr falls back to pretrain.lr
+  spec.cycles.lr = 0.005;
+  spec.cycles.accurate_lr = 0.05;
+  plan = make_stage_plan(spec);
+  EXPECT_DOUBLE_EQ(plan.find("c2-w1a1")->lr, 0.005);
+  EXPECT_DOUBLE_EQ(plan.find("c2-fp")->lr, 0.05);
+}
+
+TEST(StagePlan, JsonAndTableListEveryStage) {
+  StagePlan plan = make_stage_plan(base_spec());
+  auto json = plan_to_json(plan);
+  ASSERT_EQ(json["stages"].size(), plan.stages.size());
+  EXPECT_EQ(json["stages"][0]["init_from"], nullptr);
+  EXPECT_EQ(json["stages"][5]["id"], "c1-fp");
+  EXPECT_EQ(json["stages"][5]["phase"], "cycle");
+  std::string table = plan_to_table(plan);
+  EXPECT_NE(table.find("c2-w1a1"), std::string::npos);
+  EXPECT_NE(table.find("15 stages, 40 epochs in total"), std::string::npos) << table;
+}
+
+TEST(StagePlan, BitsLabels) {
+  EXPECT_EQ(bits_label(32, 32), "fp");
+  EXPECT_EQ(bits_label(1, 1), "w1a1");
+  EXPECT_EQ(bits_label(2, 4), "w2a4");
+}
+
+}  // namespace
+}  // namespace ctmq

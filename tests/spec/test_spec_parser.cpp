@@ -1,0 +1,178 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
+#include "ctmq/spec/spec_keys.h"
+#include "ctmq/spec/spec_parser.h"
+
+namespace ctmq {
+namespace {
+
+const char* kMinimal = R"({"name": "t", "data": {"format": "fashion-mnist", "root": "/tmp"},
+  "model": {"arch": "resnet20"}, "steps": {"bits": [4, 2, 1]}})";
+
+SpecOptions no_paths(std::vector<std::string> overrides = {}) {
+  SpecOptions options;
+  options.check_paths = false;
+  options.overrides = std::move(overrides);
+  return options;
+}
+
+/// The SpecError message for `text`, or "" when it parses.
+std::string error_of(const std::string& text, SpecOptions options = no_paths()) {
+  try {
+    parse_spec(text, "spec.json", options);
+  } catch (const SpecError& e) {
+    EXPECT_EQ(e.exit_code(), kExitUsage);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SpecParser, MinimalSpecGetsDefaults) {
+  ExperimentSpec spec = parse_spec(kMinimal, "spec.json", no_paths());
+  EXPECT_EQ(spec.name, "t");
+  EXPECT_EQ(spec.data.batch_size, 128);
+  EXPECT_EQ(spec.steps.bits, (std::vector<int64_t>{4, 2, 1}));
+  EXPECT_FALSE(spec.pretrain.checkpoint.has_value());
+  EXPECT_EQ(spec.cycles.ladder, "full");
+}
+
+TEST(SpecParser, UnknownKeySuggestsClosest) {
+  std::string text = R"({"name": "t", "data": {"format": "fashion-mnist", "root": "/tmp",
+    "bach_size": 3}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]}})";
+  std::string error = error_of(text);
+  EXPECT_NE(error.find("spec.json: /data/bach_size: unknown key"), std::string::npos) << error;
+  EXPECT_NE(error.find("did you mean \"batch_size\""), std::string::npos) << error;
+}
+
+TEST(SpecParser, WrongTypeNamesPathAndExpectation) {
+  std::string error = error_of(R"({"name": "t", "seed": "one", "data": {"format": "fashion-mnist",
+    "root": "/tmp"}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]}})");
+  EXPECT_NE(error.find("/seed: expected integer, got \"one\""), std::string::npos) << error;
+}
+
+TEST(SpecParser, OutOfRangeValuesEachGetALine) {
+  std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/tmp", "batch_size": 0}, "model": {"arch": "resnet20"},
+    "optimizer": {"lr": 0}, "pretrain": {"epochs": -1}, "steps": {"bits": [4, 17, 0]}})");
+  EXPECT_NE(error.find("/data/batch_size: expected a value at least 1, got 0"), std::string::npos);
+  EXPECT_NE(error.find("/optimizer/lr: expected a value greater than 0"), std::string::npos);
+  EXPECT_NE(error.find("/pretrain/epochs: expected a value at least 0, got -1"),
+            std::string::npos);
+  EXPECT_NE(error.find("/steps/bits/1: expected a value between 1 and 16, got 17"),
+            std::string::npos);
+  EXPECT_NE(error.find("/steps/bits/2: expected a value between 1 and 16, got 0"),
+            std::string::npos);
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 4) << error;
+}
+
+TEST(SpecParser, LadderMustDescendStrictly) {
+  std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/tmp"}, "model": {"arch": "resnet20"}, "steps": {"bits": [4, 4, 2]}})");
+  EXPECT_NE(error.find("/steps/bits/1: the ladder must be strictly descending"),
+            std::string::npos)
+      << error;
+}
+
+TEST(SpecParser, MissingRequiredKey) {
+  std::string error = error_of(R"({"data": {"format": "fashion-mnist", "root": "/tmp"},
+    "steps": {"bits": [1]}})");
+  EXPECT_NE(error.find("/name: required key is missing"), std::string::npos) << error;
+  EXPECT_NE(error.find("/model/arch: required key is missing"), std::string::npos) << error;
+}
+
+TEST(SpecParser, ChoiceTypoIsSuggested) {
+  std::string error = error_of(R"({"name": "t", "data": {"format": "fashion_mnist",
+    "root": "/tmp"}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]}})");
+  EXPECT_NE(error.find("/data/format: expected one of imagenet, fashion-mnist, cifar10 or "
+                       "cifar100, got \"fashion_mnist\" (did you mean \"fashion-mnist\"?)"),
+            std::string::npos)
+      << error;
+}
+
+TEST(SpecParser, SectionMustBeObject) {
+  std::string error = error_of(R"({"name": "t", "data": 3, "model": {"arch": "resnet20"},
+    "steps": {"bits": [1]}})");
+  EXPECT_NE(error.find("/data: expected an object, got 3"), std::string::npos) << error;
+}
+
+TEST(SpecParser, MalformedJsonReportsLineAndColumn) {
+  std::string error = error_of("{\n  \"name\": \"t\",\n  \"seed\": ,\n}");
+  EXPECT_NE(error.find("spec.json: malformed JSON at line 3, column 11"), std::string::npos)
+      << error;
+}
+
+TEST(SpecParser, MissingDataRootIsAnError) {
+  SpecOptions options;
+  std::string text = R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/no/such/dir"}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]}})";
+  std::string error = error_of(text, options);
+  EXPECT_NE(error.find("/data/root: directory \"/no/such/dir\" does not exist"),
+            std::string::npos)
+      << error;
+}
+
+TEST(SpecParser, SetOverridesWithTheSameValidation) {
+  ExperimentSpec spec = parse_spec(
+      kMinimal, "spec.json",
+      no_paths({"data.batch_size=64", "steps.bits=[3,1]", "name=abc", "pretrain.lr=0.5"}));
+  EXPECT_EQ(spec.data.batch_size, 64);
+  EXPECT_EQ(spec.steps.bits, (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(spec.name, "abc");
+  EXPECT_DOUBLE_EQ(spec.pretrain.lr.value(), 0.5);
+  EXPECT_NE(error_of(kMinimal, no_paths({"data.batch_size=0"})).find("/data/batch_size"),
+            std::string::npos);
+  std::string unknown = error_of(kMinimal, no_paths({"data.bach_size=3"}));
+  EXPECT_NE(unknown.find("--set data.bach_size=3: unknown key"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("did you mean \"data.batch_size\""), std::string::npos) << unknown;
+  EXPECT_NE(error_of(kMinimal, no_paths({"novalue"})).find("expected key.path=value"),
+            std::string::npos);
+}
+
+TEST(SpecParser, DumpRoundTripsAndHashIgnoresRuntimeKeys) {
+  ExperimentSpec spec = parse_spec(kMinimal, "spec.json", no_paths());
+  ExperimentSpec again = parse_spec(spec_to_json(spec).dump(), "dump.json", no_paths());
+  EXPECT_EQ(spec_to_json(spec), spec_to_json(again));
+  EXPECT_EQ(spec_hash(spec), spec_hash(again));
+  again.data.workers = 7;
+  again.output_dir = "elsewhere";
+  EXPECT_EQ(spec_hash(spec), spec_hash(again));
+  again.steps.epochs = 9;
+  EXPECT_NE(spec_hash(spec), spec_hash(again));
+}
+
+TEST(SpecParser, EveryShippedSpecParses) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(CTMQ_SOURCE_DIR) + "/data/specs")) {
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_NO_THROW(load_spec(entry.path().string(), no_paths()));
+  }
+}
+
+TEST(SpecParser, EmbeddedDefaultIsTheShippedDemoSpec) {
+  std::string shipped = read_file(std::string(CTMQ_SOURCE_DIR) + "/data/specs/fmnist-default.json");
+  EXPECT_EQ(default_spec_text(), shipped);
+  EXPECT_EQ(default_spec(no_paths()).data.format, "fashion-mnist");
+}
+
+TEST(SpecParser, SpecDocIsCurrent) {
+  // docs/spec.md embeds the generated key table; regenerate it with `ctmq spec --doc`.
+  std::string doc = read_file(std::string(CTMQ_SOURCE_DIR) + "/docs/spec.md");
+  EXPECT_NE(doc.find(spec_keys_markdown()), std::string::npos)
+      << "docs/spec.md is out of date: paste the output of `ctmq spec --doc` into it";
+}
+
+TEST(SpecParser, LoadSpecNamesUnreadableFile) {
+  try {
+    load_spec("/no/such/spec.json");
+    FAIL();
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("/no/such/spec.json"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ctmq
