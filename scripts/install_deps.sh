@@ -2,7 +2,7 @@
 # Installs the Debian packages ctmq needs, only those that are missing (fast when all are there).
 set -euo pipefail
 packages=(build-essential cmake ninja-build libtorch-dev libopencv-dev libcli11-dev libspdlog-dev
-          nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist python3-torch)
+          nlohmann-json3-dev libgtest-dev libgloo-dev zlib1g-dev dataset-fashion-mnist python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,8 +14,8 @@ void add_report_command(CLI::App& app, GlobalOptions& /*globals*/) {
     std::vector<std::string> runs;
   };
   auto flags = std::make_shared<ReportFlags>();
-  CLI::App* command = app.add_subcommand(
-      "report", "Write report.md and report.png for a run and print its table");
+  CLI::App* command =
+      app.add_subcommand("report", "Write report.md and report.png for a run and print its table");
   auto* which = command->add_option_group("runs", "One run, or several for a comparison table");
   which->add_option("--run", flags->run, "Run directory")->check(CLI::ExistingDirectory);
   which->add_option("--runs", flags->runs, "Several run directories")

@@ -23,13 +23,15 @@ CLI::App* add_training_command(CLI::App& app, GlobalOptions& globals, const std:
                     "fails if there is nothing to resume");
   command->add_flag("--force", flags->options.force,
                     "Reuse a run directory that was made by a different spec");
-  command->add_option("--dist-backend", flags->options.dist_backend,
-                      "Process-group backend for multi-process runs")
+  command
+      ->add_option("--dist-backend", flags->options.dist_backend,
+                   "Process-group backend for multi-process runs")
       ->check(CLI::IsMember({"auto", "gloo", "nccl", "none"}))
       ->capture_default_str();
   if (phases == PhaseFilter::kSteps || phases == PhaseFilter::kCycle) {
-    command->add_option("--from", flags->options.from_checkpoint,
-                        "Initialise the phase's first stage from this checkpoint")
+    command
+        ->add_option("--from", flags->options.from_checkpoint,
+                     "Initialise the phase's first stage from this checkpoint")
         ->check(CLI::ExistingFile);
   }
   if (phases == PhaseFilter::kCycle) {

@@ -31,8 +31,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ctmq ") + CTMQ_VERSION);
   app.require_subcommand(1);
   GlobalOptions globals;
-  app.add_option("--threads", globals.runtime.threads,
-                 "LibTorch intra-op threads (0 = all cores)")
+  app.add_option("--threads", globals.runtime.threads, "LibTorch intra-op threads (0 = all cores)")
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
   app.add_option("--device", globals.runtime.device, "Device to train and evaluate on")
@@ -73,9 +72,13 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-void on_run(CLI::App* command, Action action) { actions()[command] = std::move(action); }
+void on_run(CLI::App* command, Action action) {
+  actions()[command] = std::move(action);
+}
 
-void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+void print_json(const nlohmann::json& value) {
+  std::cout << value.dump(2) << std::endl;
+}
 
 }  // namespace ctmq::cli
 

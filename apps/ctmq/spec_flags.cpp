@@ -9,8 +9,9 @@ void SpecFlags::add_to(CLI::App& command, bool config_required) {
       config_required ? "Experiment spec (JSON)"
                       : "Experiment spec (JSON); default: the embedded Fashion-MNIST demo spec");
   if (config_required) option->required();
-  command.add_option("--set", overrides,
-                     "Override a spec key, e.g. --set steps.bits=[4,2,1] (repeatable)")
+  command
+      .add_option("--set", overrides,
+                  "Override a spec key, e.g. --set steps.bits=[4,2,1] (repeatable)")
       ->allow_extra_args(false);
 }
 
@@ -21,6 +22,8 @@ ExperimentSpec SpecFlags::resolve(bool check_paths) const {
   return config.empty() ? default_spec(options) : load_spec(config, options);
 }
 
-std::string SpecFlags::source() const { return config.empty() ? "<embedded default>" : config; }
+std::string SpecFlags::source() const {
+  return config.empty() ? "<embedded default>" : config;
+}
 
 }  // namespace ctmq::cli

@@ -16,8 +16,8 @@ const std::string kSpecs = std::string(CTMQ_SOURCE_DIR) + "/data/specs/";
 TEST(Cli, HelpListsEverySubcommand) {
   auto result = run_ctmq("--help");
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* name : {"train", "pretrain", "steps", "cycle", "eval", "plan", "inspect",
-                           "data", "export", "bench", "report", "spec"}) {
+  for (const char* name : {"train", "pretrain", "steps", "cycle", "eval", "plan", "inspect", "data",
+                           "export", "bench", "report", "spec"}) {
     EXPECT_NE(result.output.find(name), std::string::npos) << name;
   }
   EXPECT_EQ(run_ctmq("train --help").exit_code, 0);
@@ -49,8 +49,8 @@ TEST(Cli, PlanPrintsEveryShippedSpec) {
   EXPECT_NE(full.output.find("c2-w1a1"), std::string::npos);
   EXPECT_NE(full.output.find("15 stages"), std::string::npos) << full.output;
   // The ImageNet spec names a cluster path; the plan itself needs no data.
-  auto imagenet = run_ctmq("plan --config " + kSpecs +
-                           "imagenet-resnet18-w1a1.json --set data.root=/tmp");
+  auto imagenet =
+      run_ctmq("plan --config " + kSpecs + "imagenet-resnet18-w1a1.json --set data.root=/tmp");
   EXPECT_EQ(imagenet.exit_code, 0) << imagenet.output;
   auto json = run_ctmq("plan --json --set cycles.count=0 --set steps.bits=[1]");
   EXPECT_EQ(json.exit_code, 0);

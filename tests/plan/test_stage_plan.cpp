@@ -23,10 +23,10 @@ ExperimentSpec base_spec() {
 
 TEST(StagePlan, FullLadderWithTwoCycles) {
   StagePlan plan = make_stage_plan(base_spec());
-  EXPECT_EQ(ids(plan), (std::vector<std::string>{
-                           "pretrain", "c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1", "c1-fp",
-                           "c1-w4a4", "c1-w3a3", "c1-w2a2", "c1-w1a1", "c2-fp", "c2-w4a4",
-                           "c2-w3a3", "c2-w2a2", "c2-w1a1"}));
+  EXPECT_EQ(ids(plan),
+            (std::vector<std::string>{"pretrain", "c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1",
+                                      "c1-fp", "c1-w4a4", "c1-w3a3", "c1-w2a2", "c1-w1a1", "c2-fp",
+                                      "c2-w4a4", "c2-w3a3", "c2-w2a2", "c2-w1a1"}));
   for (size_t i = 1; i < plan.stages.size(); ++i) {
     EXPECT_EQ(plan.stages[i].init_from, plan.stages[i - 1].id);
   }
@@ -54,8 +54,7 @@ TEST(StagePlan, PretrainCheckpointSkipsPretraining) {
   spec.pretrain.checkpoint = "/models/fp.pt";
   spec.cycles.count = 0;
   StagePlan plan = make_stage_plan(spec);
-  EXPECT_EQ(ids(plan),
-            (std::vector<std::string>{"c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1"}));
+  EXPECT_EQ(ids(plan), (std::vector<std::string>{"c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1"}));
   EXPECT_EQ(plan.stages[0].init_from, "checkpoint:/models/fp.pt");
 }
 

@@ -60,8 +60,7 @@ TEST(SpecParser, OutOfRangeValuesEachGetALine) {
     "optimizer": {"lr": 0}, "pretrain": {"epochs": -1}, "steps": {"bits": [4, 17, 0]}})");
   EXPECT_NE(error.find("/data/batch_size: expected a value at least 1, got 0"), std::string::npos);
   EXPECT_NE(error.find("/optimizer/lr: expected a value greater than 0"), std::string::npos);
-  EXPECT_NE(error.find("/pretrain/epochs: expected a value at least 0, got -1"),
-            std::string::npos);
+  EXPECT_NE(error.find("/pretrain/epochs: expected a value at least 0, got -1"), std::string::npos);
   EXPECT_NE(error.find("/steps/bits/1: expected a value between 1 and 16, got 17"),
             std::string::npos);
   EXPECT_NE(error.find("/steps/bits/2: expected a value between 1 and 16, got 0"),
@@ -72,8 +71,7 @@ TEST(SpecParser, OutOfRangeValuesEachGetALine) {
 TEST(SpecParser, LadderMustDescendStrictly) {
   std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
     "root": "/tmp"}, "model": {"arch": "resnet20"}, "steps": {"bits": [4, 4, 2]}})");
-  EXPECT_NE(error.find("/steps/bits/1: the ladder must be strictly descending"),
-            std::string::npos)
+  EXPECT_NE(error.find("/steps/bits/1: the ladder must be strictly descending"), std::string::npos)
       << error;
 }
 
@@ -110,8 +108,7 @@ TEST(SpecParser, MissingDataRootIsAnError) {
   std::string text = R"({"name": "t", "data": {"format": "fashion-mnist",
     "root": "/no/such/dir"}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]}})";
   std::string error = error_of(text, options);
-  EXPECT_NE(error.find("/data/root: directory \"/no/such/dir\" does not exist"),
-            std::string::npos)
+  EXPECT_NE(error.find("/data/root: directory \"/no/such/dir\" does not exist"), std::string::npos)
       << error;
 }
 

@@ -33,8 +33,7 @@ void fsync_file(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path,
-                       const std::function<void(std::ostream&)>& write) {
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
   namespace fs = std::filesystem;
   fs::path target(path);
   if (target.has_parent_path()) {

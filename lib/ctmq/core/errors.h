@@ -10,8 +10,8 @@ namespace ctmq {
 enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,
-  kExitUsage = 2,  ///< bad flags or a bad experiment spec
-  kExitData = 3,   ///< unreadable or malformed data
+  kExitUsage = 2,          ///< bad flags or a bad experiment spec
+  kExitData = 3,           ///< unreadable or malformed data
   kExitInterrupted = 130,  ///< stopped by SIGINT/SIGTERM after saving; 128 + signal
 };
 

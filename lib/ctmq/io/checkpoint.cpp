@@ -61,11 +61,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   for (const auto& [name, tensor] : checkpoint.state) {
     tensors.insert(name, tensor.detach().to(torch::kCPU).contiguous());
   }
-  c10::Dict<std::string, c10::IValue> root;
-  root.insert("format", std::string(kFormat));
-  root.insert("version", kVersion);
-  root.insert("meta", checkpoint.meta.dump());
-  root.insert("state", tensors);
+  c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+  root.insert(std::string("format"), std::string(kFormat));
+  root.insert(std::string("version"), kVersion);
+  root.insert(std::string("meta"), checkpoint.meta.dump());
+  root.insert(std::string("state"), tensors);
   std::vector<char> bytes = torch::pickle_save(c10::IValue(root));
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
 }

@@ -35,8 +35,8 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
   for (const auto& record : manifest.stages) {
     nlohmann::json entry = plan_to_json(StagePlan{{record.stage}})["stages"][0];
     entry["status"] = record.status;
-    entry["checkpoint"] = record.checkpoint.empty() ? nlohmann::json(nullptr)
-                                                    : nlohmann::json(record.checkpoint);
+    entry["checkpoint"] =
+        record.checkpoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(record.checkpoint);
     entry["epochs_done"] = record.epochs_done;
     entry["final"] = record.final_metrics;
     entry["best"] = record.best_metrics;

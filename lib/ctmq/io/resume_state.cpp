@@ -53,7 +53,8 @@ std::optional<ResumeState> load_resume_state(const std::string& path,
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer.load(optimizer_archive);
-    at::detail::getDefaultCPUGenerator().set_state(rng);
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(rng);
     ResumeState state;
     for (const auto& item : torch::pickle_load(tensor_bytes(model_bytes)).toGenericDict()) {
       state.model[item.key().toStringRef()] = item.value().toTensor();

@@ -19,9 +19,12 @@ std::string bits_label(int w_bits, int a_bits) {
 
 std::string phase_name(Phase phase) {
   switch (phase) {
-    case Phase::kPretrain: return "pretrain";
-    case Phase::kSteps: return "steps";
-    case Phase::kCycle: return "cycle";
+    case Phase::kPretrain:
+      return "pretrain";
+    case Phase::kSteps:
+      return "steps";
+    case Phase::kCycle:
+      return "cycle";
   }
   return "?";
 }

@@ -25,7 +25,9 @@ double metric(const nlohmann::json& metrics, const char* key) {
   return metrics.contains(key) ? metrics[key].get<double>() : std::nan("");
 }
 
-std::string cell(double value) { return std::isnan(value) ? "-" : fixed(value); }
+std::string cell(double value) {
+  return std::isnan(value) ? "-" : fixed(value);
+}
 
 }  // namespace
 

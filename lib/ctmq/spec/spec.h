@@ -16,12 +16,12 @@ constexpr int kFullPrecisionBits = 32;
 struct DataSpec {
   std::string format = "fashion-mnist";  ///< imagenet | fashion-mnist | cifar10 | cifar100
   std::string root = "/usr/share/datasets/fashion-mnist";
-  int64_t batch_size = 128;  ///< per process
-  int64_t workers = 2;       ///< decoding threads
-  int64_t image_size = 28;   ///< side of the (square) network input
-  int64_t resize = 256;      ///< imagenet val: shorter side before the center crop
-  int64_t train_limit = 0;   ///< 0 = all images
-  int64_t val_limit = 0;     ///< 0 = all images
+  int64_t batch_size = 128;           ///< per process
+  int64_t workers = 2;                ///< decoding threads
+  int64_t image_size = 28;            ///< side of the (square) network input
+  int64_t resize = 256;               ///< imagenet val: shorter side before the center crop
+  int64_t train_limit = 0;            ///< 0 = all images
+  int64_t val_limit = 0;              ///< 0 = all images
   std::string on_bad_image = "skip";  ///< skip | fail
   std::string val_labels;             ///< imagenet: label file for a flat val/ folder
   bool augment = true;                ///< train-time random crop (with padding) and flip
@@ -40,8 +40,8 @@ struct ModelSpec {
 
 /// Which quantizer family is used for weights and activations (b >= 2; b = 1 is always binary).
 struct QuantSpec {
-  std::string weights = "dorefa";    ///< dorefa | lsq
-  std::string activations = "pact";  ///< pact | lsq
+  std::string weights = "dorefa";              ///< dorefa | lsq
+  std::string activations = "pact";            ///< pact | lsq
   std::string weight_granularity = "channel";  ///< lsq weights: layer | channel
 };
 
@@ -61,7 +61,8 @@ struct OptimizerSpec {
 
 struct PretrainSpec {
   int64_t epochs = 10;
-  std::optional<std::string> checkpoint;  ///< an existing full-precision checkpoint skips pretraining
+  std::optional<std::string>
+      checkpoint;  ///< an existing full-precision checkpoint skips pretraining
   std::optional<double> lr;
 };
 
@@ -74,7 +75,7 @@ struct StepsSpec {
 struct CyclesSpec {
   int64_t count = 2;
   int64_t accurate_epochs = 2;
-  std::string ladder = "full";  ///< full | target
+  std::string ladder = "full";        ///< full | target
   std::optional<double> lr;           ///< low-bit stages of a cycle
   std::optional<double> accurate_lr;  ///< the full-precision stage of a cycle
 };
@@ -83,7 +84,7 @@ struct CyclesSpec {
 struct TrainSpec {
   std::string amp = "off";  ///< off | bf16 | fp16 (CUDA only)
   bool channels_last = false;
-  int64_t log_interval = 50;  ///< steps between plain log lines when stderr is not a terminal
+  int64_t log_interval = 50;    ///< steps between plain log lines when stderr is not a terminal
   int64_t eval_batch_size = 0;  ///< 0 = data.batch_size
 };
 

@@ -29,7 +29,8 @@ SpecKey make_key(std::string path, KeyType type, Accessor<T> field, std::string 
   key.set = [field](ExperimentSpec& spec, const json& value) {
     T& target = field(spec);
     if constexpr (std::is_same_v<T, std::optional<std::string>>) {
-      target = value.is_null() ? std::nullopt : std::optional<std::string>(value.get<std::string>());
+      target =
+          value.is_null() ? std::nullopt : std::optional<std::string>(value.get<std::string>());
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
       target = value.is_null() ? std::nullopt : std::optional<double>(value.get<double>());
     } else {
@@ -114,8 +115,7 @@ std::vector<SpecKey> build_keys() {
       "Side of the square network input in pixels.", 8, 1024));
   keys.push_back(integer(
       "/data/resize", [](ExperimentSpec& s) -> int64_t& { return s.data.resize; },
-      "ImageNet validation: the shorter side is resized to this before the center crop.", 8,
-      2048));
+      "ImageNet validation: the shorter side is resized to this before the center crop.", 8, 2048));
   keys.push_back(integer(
       "/data/train_limit", [](ExperimentSpec& s) -> int64_t& { return s.data.train_limit; },
       "Use only this many training images, a deterministic subset (0 = all).", 0));
@@ -141,9 +141,9 @@ std::vector<SpecKey> build_keys() {
       "/data/prefetch", [](ExperimentSpec& s) -> int64_t& { return s.data.prefetch; },
       "Batches decoded ahead of the training step (bounds the loader's memory).", 1, 64)));
 
-  keys.push_back(required(text(
-      "/model/arch", [](ExperimentSpec& s) -> std::string& { return s.model.arch; },
-      "Network.", {"resnet18", "resnet34", "resnet20", "resnet32"})));
+  keys.push_back(
+      required(text("/model/arch", [](ExperimentSpec& s) -> std::string& { return s.model.arch; },
+                    "Network.", {"resnet18", "resnet34", "resnet20", "resnet32"})));
   keys.push_back(integer(
       "/model/num_classes", [](ExperimentSpec& s) -> int64_t& { return s.model.num_classes; },
       "Output classes; must match the dataset.", 2, 100000));
@@ -151,31 +151,31 @@ std::vector<SpecKey> build_keys() {
       "/model/first_last_bits",
       [](ExperimentSpec& s) -> int64_t& { return s.model.first_last_bits; },
       "Bit depth of the stem convolution and the classifier (32 = full precision).", 1, 32));
-  keys.push_back(text(
-      "/model/block", [](ExperimentSpec& s) -> std::string& { return s.model.block; },
-      "Residual block: `basic`, or `bireal` (a real-valued shortcut around every convolution, "
-      "the usual choice for 1-bit ResNets).",
-      {"basic", "bireal"}));
+  keys.push_back(
+      text("/model/block", [](ExperimentSpec& s) -> std::string& { return s.model.block; },
+           "Residual block: `basic`, or `bireal` (a real-valued shortcut around every convolution, "
+           "the usual choice for 1-bit ResNets).",
+           {"basic", "bireal"}));
   keys.push_back(flag(
       "/model/sync_bn", [](ExperimentSpec& s) -> bool& { return s.model.sync_bn; },
       "Distributed runs: BatchNorm statistics computed over the global batch."));
 
-  keys.push_back(text(
-      "/quant/weights", [](ExperimentSpec& s) -> std::string& { return s.quant.weights; },
-      "Weight quantizer for 2..16 bits (1 bit is always sign times mean |w| per channel).",
-      {"dorefa", "lsq"}));
+  keys.push_back(
+      text("/quant/weights", [](ExperimentSpec& s) -> std::string& { return s.quant.weights; },
+           "Weight quantizer for 2..16 bits (1 bit is always sign times mean |w| per channel).",
+           {"dorefa", "lsq"}));
   keys.push_back(text(
       "/quant/activations", [](ExperimentSpec& s) -> std::string& { return s.quant.activations; },
       "Activation quantizer for 2..16 bits (1 bit is always sign with the ApproxSign gradient).",
       {"pact", "lsq"}));
-  keys.push_back(text(
-      "/quant/weight_granularity",
-      [](ExperimentSpec& s) -> std::string& { return s.quant.weight_granularity; },
-      "LSQ weight step size per layer or per output channel.", {"layer", "channel"}));
+  keys.push_back(text("/quant/weight_granularity",
+                      [](ExperimentSpec& s) -> std::string& { return s.quant.weight_granularity; },
+                      "LSQ weight step size per layer or per output channel.",
+                      {"layer", "channel"}));
 
-  keys.push_back(text(
-      "/optimizer/name", [](ExperimentSpec& s) -> std::string& { return s.optimizer.name; },
-      "Optimizer, created fresh for every stage.", {"sgd", "adam", "adamw"}));
+  keys.push_back(text("/optimizer/name",
+                      [](ExperimentSpec& s) -> std::string& { return s.optimizer.name; },
+                      "Optimizer, created fresh for every stage.", {"sgd", "adam", "adamw"}));
   keys.push_back(number(
       "/optimizer/lr", [](ExperimentSpec& s) -> double& { return s.optimizer.lr; },
       "Peak learning rate (stages may override it).", 0.0, true));
@@ -250,11 +250,11 @@ std::vector<SpecKey> build_keys() {
       "/cycles/accurate_epochs",
       [](ExperimentSpec& s) -> int64_t& { return s.cycles.accurate_epochs; },
       "Epochs of each cycle's full-precision (accurate) stage.", 0));
-  keys.push_back(text(
-      "/cycles/ladder", [](ExperimentSpec& s) -> std::string& { return s.cycles.ladder; },
-      "`full`: each cycle walks the whole ladder again; `target`: the accurate model hands "
-      "straight to the lowest bit depth.",
-      {"full", "target"}));
+  keys.push_back(
+      text("/cycles/ladder", [](ExperimentSpec& s) -> std::string& { return s.cycles.ladder; },
+           "`full`: each cycle walks the whole ladder again; `target`: the accurate model hands "
+           "straight to the lowest bit depth.",
+           {"full", "target"}));
   keys.push_back(optional_rate(
       "/cycles/lr", [](ExperimentSpec& s) -> std::optional<double>& { return s.cycles.lr; },
       "Learning rate of the low-bit stages of cycles 1.. (null = steps.lr, else optimizer.lr)."));
@@ -263,9 +263,9 @@ std::vector<SpecKey> build_keys() {
       [](ExperimentSpec& s) -> std::optional<double>& { return s.cycles.accurate_lr; },
       "Learning rate of each cycle's accurate stage (null = pretrain.lr, else optimizer.lr)."));
 
-  keys.push_back(runtime_only(text(
-      "/train/amp", [](ExperimentSpec& s) -> std::string& { return s.train.amp; },
-      "Mixed precision on CUDA (ignored on CPU).", {"off", "bf16", "fp16"})));
+  keys.push_back(
+      runtime_only(text("/train/amp", [](ExperimentSpec& s) -> std::string& { return s.train.amp; },
+                        "Mixed precision on CUDA (ignored on CPU).", {"off", "bf16", "fp16"})));
   keys.push_back(runtime_only(flag(
       "/train/channels_last", [](ExperimentSpec& s) -> bool& { return s.train.channels_last; },
       "Channels-last memory format on CUDA (ignored on CPU).")));
@@ -295,13 +295,20 @@ const SpecKey* find_spec_key(const std::string& path) {
 
 std::string key_type_name(KeyType type) {
   switch (type) {
-    case KeyType::kString: return "string";
-    case KeyType::kInt: return "integer";
-    case KeyType::kNumber: return "number";
-    case KeyType::kBool: return "boolean";
-    case KeyType::kIntList: return "array of integers";
-    case KeyType::kOptionalString: return "string or null";
-    case KeyType::kOptionalNumber: return "number or null";
+    case KeyType::kString:
+      return "string";
+    case KeyType::kInt:
+      return "integer";
+    case KeyType::kNumber:
+      return "number";
+    case KeyType::kBool:
+      return "boolean";
+    case KeyType::kIntList:
+      return "array of integers";
+    case KeyType::kOptionalString:
+      return "string or null";
+    case KeyType::kOptionalNumber:
+      return "number or null";
   }
   return "value";
 }

@@ -88,7 +88,9 @@ std::string range_text(const SpecKey& key) {
   return out.str();
 }
 
-bool is_integer(const json& value) { return value.is_number_integer(); }
+bool is_integer(const json& value) {
+  return value.is_number_integer();
+}
 
 /// Checks one leaf against its declaration; true when it may be assigned.
 bool check_leaf(const SpecKey& key, const json& value, Problems& problems) {
@@ -172,14 +174,13 @@ void walk(const json& node, const std::string& path, const std::set<std::string>
       walk(it.value(), child, sections, spec, seen, problems);
     } else {
       std::string hint = closest_match(it.key(), child_names(path));
-      problems.add(child, "unknown key" + (hint.empty() ? std::string()
-                                                         : " (did you mean \"" + hint + "\"?)"));
+      problems.add(child, "unknown key" +
+                              (hint.empty() ? std::string() : " (did you mean \"" + hint + "\"?)"));
     }
   }
 }
 
-void check_consistency(const ExperimentSpec& spec, const SpecOptions& options,
-                       Problems& problems) {
+void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, Problems& problems) {
   const auto& bits = spec.steps.bits;
   if (bits.empty()) problems.add("/steps/bits", "expected at least one bit depth");
   for (size_t i = 1; i < bits.size(); ++i) {
@@ -229,8 +230,7 @@ json parse_json(const std::string& text, const std::string& source) {
     std::string detail = pos == std::string::npos ? what : what.substr(pos + 2);
     // nlohmann reports the byte *after* the offending character.
     size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    throw SpecError(source + ": malformed JSON at " + line_and_column(text, byte) + ": " +
-                    detail);
+    throw SpecError(source + ": malformed JSON at " + line_and_column(text, byte) + ": " + detail);
   }
 }
 

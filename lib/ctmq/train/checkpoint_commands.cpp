@@ -105,12 +105,8 @@ nlohmann::json inspect_checkpoint(const std::string& path) {
     total += layer.parameters;
   }
   int64_t file_bytes = static_cast<int64_t>(std::filesystem::file_size(path));
-  return {{"path", path},
-          {"file_bytes", file_bytes},
-          {"meta", checkpoint.meta},
-          {"parameters", total},
-          {"tensors", checkpoint.state.size()},
-          {"layers", layers}};
+  return {{"path", path},        {"file_bytes", file_bytes},           {"meta", checkpoint.meta},
+          {"parameters", total}, {"tensors", checkpoint.state.size()}, {"layers", layers}};
 }
 
 std::string inspect_to_text(const nlohmann::json& inspected) {

@@ -28,10 +28,10 @@ enum class PhaseFilter { kAll, kPretrain, kSteps, kCycle };
 struct TrainOptions {
   RuntimeOptions runtime;
   PhaseFilter phases = PhaseFilter::kAll;
-  std::string from_checkpoint;  ///< steps/cycle: initialise the phase's first stage from this
-  int cycle = 0;                ///< cycle: run only this cycle (0 = every cycle)
-  bool require_resume = false;  ///< --resume: the run directory must already exist
-  bool force = false;           ///< accept a run directory made by a different spec
+  std::string from_checkpoint;        ///< steps/cycle: initialise the phase's first stage from this
+  int cycle = 0;                      ///< cycle: run only this cycle (0 = every cycle)
+  bool require_resume = false;        ///< --resume: the run directory must already exist
+  bool force = false;                 ///< accept a run directory made by a different spec
   std::string dist_backend = "auto";  ///< auto | gloo | nccl | none
   std::string spec_source;            ///< where the spec came from, for the log
 };
@@ -64,8 +64,8 @@ std::string inspect_to_text(const nlohmann::json& inspected);
 nlohmann::json export_checkpoint(const std::string& checkpoint, const std::string& out);
 
 /// `ctmq bench train`: training images per second of the spec's model at `bits`, data included.
-nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime,
-                           int64_t steps, int bits);
+nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime, int64_t steps,
+                           int bits);
 
 /// `ctmq bench loader`: images per second of the spec's training transform.
 nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads, int64_t images);

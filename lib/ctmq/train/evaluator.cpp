@@ -32,8 +32,8 @@ EvalMetrics MetricSums::metrics() const {
 }
 
 nlohmann::json MetricSums::to_json() const {
-  return {{"loss_sum", loss_sum}, {"correct1", correct1}, {"correct5", correct5},
-          {"images", images}};
+  return {
+      {"loss_sum", loss_sum}, {"correct1", correct1}, {"correct5", correct5}, {"images", images}};
 }
 
 MetricSums MetricSums::from_json(const nlohmann::json& doc) {

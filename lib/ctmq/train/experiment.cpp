@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "ctmq/core/atomic_file.h"
@@ -30,9 +31,12 @@ constexpr std::chrono::seconds kCollectiveTimeout{300};
 
 bool selected(const Stage& stage, const TrainOptions& options) {
   switch (options.phases) {
-    case PhaseFilter::kAll: return true;
-    case PhaseFilter::kPretrain: return stage.phase == Phase::kPretrain;
-    case PhaseFilter::kSteps: return stage.phase == Phase::kSteps;
+    case PhaseFilter::kAll:
+      return true;
+    case PhaseFilter::kPretrain:
+      return stage.phase == Phase::kPretrain;
+    case PhaseFilter::kSteps:
+      return stage.phase == Phase::kSteps;
     case PhaseFilter::kCycle:
       return stage.phase == Phase::kCycle && (options.cycle == 0 || stage.cycle == options.cycle);
   }
@@ -92,8 +96,8 @@ void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
 void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   install_stop_handlers();
   DistEnv env = options.dist_backend == "none" ? DistEnv{} : detect_dist_env_from_process();
-  auto dist = DistContext::create(env, options.dist_backend == "none" ? "auto" : options.dist_backend,
-                                  kCollectiveTimeout);
+  auto dist = DistContext::create(
+      env, options.dist_backend == "none" ? "auto" : options.dist_backend, kCollectiveTimeout);
   const bool writer = dist->rank() == 0;
   torch::Device device = resolve_device(options.runtime.device, env.local_rank);
 
@@ -114,16 +118,15 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
     write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
     save_manifest(paths, manifest);
   }
-  spdlog::info("ctmq {} | run {} | spec {} | device {} | rank {}/{} ({})", CTMQ_VERSION,
-               paths.root, options.spec_source, device.str(), dist->rank(), dist->world_size(),
-               env.source);
+  spdlog::info("ctmq {} | run {} | spec {} | device {} | rank {}/{} ({})", CTMQ_VERSION, paths.root,
+               options.spec_source, device.str(), dist->rank(), dist->world_size(), env.source);
 
   DataSplits data = open_dataset(spec.data, spec.seed, dist->rank(), dist->world_size(),
                                  spec.train.eval_batch_size);
   if (data.num_classes != spec.model.num_classes) {
-    throw SpecError("/model/num_classes: the spec says " +
-                    std::to_string(spec.model.num_classes) + " but " + spec.data.root + " has " +
-                    std::to_string(data.num_classes) + " classes");
+    throw SpecError("/model/num_classes: the spec says " + std::to_string(spec.model.num_classes) +
+                    " but " + spec.data.root + " has " + std::to_string(data.num_classes) +
+                    " classes");
   }
   spdlog::info("data: {} training and {} validation images per process, {} classes",
                data.train->num_samples(), data.val->num_samples(), data.num_classes);
@@ -145,8 +148,11 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                          {"dataset", spec.data.format},
                          {"image_size", data.image_size},
                          {"network", network_config_to_json(config)}};
-  StageEnvironment stage_env{spec, paths, device, *dist, data, *network, meta,
-                             [&] { save_manifest(paths, manifest); }};
+  StageEnvironment stage_env{spec, paths,    device, *dist,
+                             data, *network, meta,   [&] { save_manifest(paths, manifest); }};
+  if (const char* stop_at = std::getenv("CTMQ_TEST_STOP_AT_STEP")) {
+    stage_env.stop_at_step = std::atoll(stop_at);
+  }
 
   int64_t epoch_offset = 0;
   int trained = 0;

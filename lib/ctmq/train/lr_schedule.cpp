@@ -20,8 +20,8 @@ double learning_rate_at(const OptimizerSpec& optimizer, double base_lr, int64_t 
     return lr;
   }
   // Cosine over the steps after warm-up.
-  const double progress =
-      static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+  const double progress = static_cast<double>(step - warmup) /
+                          static_cast<double>(std::max<int64_t>(1, total - warmup));
   return 0.5 * base_lr * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
 }
 

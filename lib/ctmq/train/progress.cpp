@@ -36,14 +36,14 @@ void ProgressReporter::update(const ProgressSnapshot& s) {
                  "lr %.3g left %.0fs   ",
                  stage_.c_str(), static_cast<long long>(epoch_ + 1),
                  static_cast<long long>(epochs_), bar.c_str(), static_cast<long long>(s.step),
-                 static_cast<long long>(s.steps), s.loss, s.top1, s.images_per_second, s.lr,
-                 left);
+                 static_cast<long long>(s.steps), s.loss, s.top1, s.images_per_second, s.lr, left);
     std::fflush(stderr);
   } else if (s.step % log_interval_ == 0 || s.step == s.steps) {
-    spdlog::info("{} epoch {}/{} step {}/{} loss {:.4f} top1 {:.2f}% {:.0f} img/s lr {:.3g} "
-                 "left {:.0f}s",
-                 stage_, epoch_ + 1, epochs_, s.step, s.steps, s.loss, s.top1,
-                 s.images_per_second, s.lr, left);
+    spdlog::info(
+        "{} epoch {}/{} step {}/{} loss {:.4f} top1 {:.2f}% {:.0f} img/s lr {:.3g} "
+        "left {:.0f}s",
+        stage_, epoch_ + 1, epochs_, s.step, s.steps, s.loss, s.top1, s.images_per_second, s.lr,
+        left);
   }
 }
 

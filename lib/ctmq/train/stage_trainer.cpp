@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 
 #include "ctmq/core/errors.h"
@@ -23,7 +24,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// Every stage shuffles differently, every epoch too; the loader mixes this with the seed.
-int64_t loader_epoch(int64_t stage_index, int64_t epoch) { return stage_index * 100000 + epoch; }
+int64_t loader_epoch(int64_t stage_index, int64_t epoch) {
+  return stage_index * 100000 + epoch;
+}
 
 /// BatchNorm running statistics differ between ranks (each saw its own shard); evaluation and
 /// checkpoints use their average, as PyTorch users do before saving a DDP model.
@@ -96,9 +99,9 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
   if (writer) env.save_manifest();
   const int64_t steps_per_epoch = train_loader.batches_per_epoch();
   const auto stage_start = Clock::now();
-  spdlog::info("stage {} ({}): {} epochs at lr {}, {} steps per epoch, global batch {}",
-               stage.id, bits_label(stage.w_bits, stage.a_bits), stage.epochs, stage.lr,
-               steps_per_epoch, spec.data.batch_size * env.dist.world_size());
+  spdlog::info("stage {} ({}): {} epochs at lr {}, {} steps per epoch, global batch {}", stage.id,
+               bits_label(stage.w_bits, stage.a_bits), stage.epochs, stage.lr, steps_per_epoch,
+               spec.data.batch_size * env.dist.world_size());
 
   for (int64_t epoch = first_epoch; epoch < stage.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
@@ -134,6 +137,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
       train_sums.add(logits.detach(), labels, loss.detach());
       ++step;
       images_this_run += labels.size(0);
+      if (++env.steps_taken == env.stop_at_step) std::raise(SIGTERM);
       double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
       auto running = train_sums.metrics();
       progress.update({step, steps_per_epoch, running.loss, running.top1,
@@ -166,9 +170,9 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
                                      *env.data.val, env.device, &env.dist);
     EvalMetrics train = train_sums.metrics();
     if (env.dist.is_distributed()) {
-      auto total = env.dist.all_reduce_sum({train_sums.loss_sum,
-                                            static_cast<double>(train_sums.correct1),
-                                            static_cast<double>(train_sums.images)});
+      auto total =
+          env.dist.all_reduce_sum({train_sums.loss_sum, static_cast<double>(train_sums.correct1),
+                                   static_cast<double>(train_sums.images)});
       train.loss = total[0] / std::max(1.0, total[2]);
       train.top1 = 100.0 * total[1] / std::max(1.0, total[2]);
     }
@@ -190,18 +194,19 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
                             {"images_per_second", images_per_second},
                             {"seconds", seconds}};
     record.history.push_back(entry);
-    record.final_metrics = {{"val_loss", val.loss}, {"val_top1", val.top1},
-                            {"val_top5", val.top5}, {"train_loss", train.loss},
+    record.final_metrics = {{"val_loss", val.loss},     {"val_top1", val.top1},
+                            {"val_top5", val.top5},     {"train_loss", train.loss},
                             {"train_top1", train.top1}, {"epoch", epoch + 1}};
     if (record.best_metrics.empty() || val.top1 > record.best_metrics["val_top1"].get<double>()) {
       record.best_metrics = {{"val_top1", val.top1}, {"val_top5", val.top5}, {"epoch", epoch + 1}};
     }
     record.epochs_done = epoch + 1;
     train_sums = MetricSums{};
-    spdlog::info("{} epoch {}/{}: train loss {:.4f} top1 {:.2f}% | val loss {:.4f} top1 {:.2f}% "
-                 "top5 {:.2f}% | {:.0f} img/s, lr {:.3g}, {:.1f}s",
-                 stage.id, epoch + 1, stage.epochs, train.loss, train.top1, val.loss, val.top1,
-                 val.top5, images_per_second, lr, seconds);
+    spdlog::info(
+        "{} epoch {}/{}: train loss {:.4f} top1 {:.2f}% | val loss {:.4f} top1 {:.2f}% "
+        "top5 {:.2f}% | {:.0f} img/s, lr {:.3g}, {:.1f}s",
+        stage.id, epoch + 1, stage.epochs, train.loss, train.top1, val.loss, val.top1, val.top5,
+        images_per_second, lr, seconds);
     if (writer) {
       ResumeState state{module_state(network),
                         {{"epoch", epoch + 1},
@@ -220,8 +225,8 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     network.eval();
     EvalMetrics val = evaluate_split([&](const torch::Tensor& x) { return network.forward(x); },
                                      *env.data.val, env.device, &env.dist);
-    record.final_metrics = {{"val_loss", val.loss}, {"val_top1", val.top1},
-                            {"val_top5", val.top5}, {"epoch", 0}};
+    record.final_metrics = {
+        {"val_loss", val.loss}, {"val_top1", val.top1}, {"val_top5", val.top5}, {"epoch", 0}};
     record.best_metrics = {{"val_top1", val.top1}, {"val_top5", val.top5}, {"epoch", 0}};
   }
   if (writer) {

@@ -25,8 +25,12 @@ struct StageEnvironment {
   DistContext& dist;
   DataSplits& data;
   QuantNetworkImpl& network;
-  nlohmann::json checkpoint_meta;  ///< spec hash, version, network config; stage fields added
+  nlohmann::json checkpoint_meta;       ///< spec hash, version, network config; stage fields added
   std::function<void()> save_manifest;  ///< writes manifest.json (rank 0 only)
+  /// Testing hook (env CTMQ_TEST_STOP_AT_STEP): this process raises SIGTERM on itself after
+  /// that many training steps, so tests can interrupt a run at an exact point. 0 = off.
+  int64_t stop_at_step = 0;
+  int64_t steps_taken = 0;  ///< training steps of this process, over all stages
 };
 
 /// Trains `record.stage` from the network's current weights (or from its resume state, if one

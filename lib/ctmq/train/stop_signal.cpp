@@ -25,8 +25,12 @@ void install_stop_handlers() {
   std::signal(SIGTERM, on_stop_signal);
 }
 
-int stop_requested() { return g_stop_signal.load(); }
+int stop_requested() {
+  return g_stop_signal.load();
+}
 
-void clear_stop_request() { g_stop_signal.store(0); }
+void clear_stop_request() {
+  g_stop_signal.store(0);
+}
 
 }  // namespace ctmq

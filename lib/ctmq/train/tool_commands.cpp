@@ -15,8 +15,8 @@
 
 namespace ctmq {
 
-nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime,
-                           int64_t steps, int bits) {
+nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime, int64_t steps,
+                           int bits) {
   using Clock = std::chrono::steady_clock;
   torch::Device device = resolve_device(runtime.device, 0);
   DataSplits data = open_dataset(spec.data, spec.seed, 0, 1);
@@ -61,8 +61,7 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
           {"images_per_second", images / seconds}};
 }
 
-nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads,
-                                    int64_t images) {
+nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads, int64_t images) {
   return bench_loader(spec.data, threads, images);
 }
 

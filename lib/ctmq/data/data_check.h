@@ -1,0 +1,43 @@
+#pragma once
+// `ctmq data check`: scan and decode every file of every split, and say what is wrong.
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/data/image_folder_index.h"
+
+namespace ctmq {
+
+struct DataCheckSplit {
+  std::string name;                       ///< train | val
+  int64_t images = 0;                     ///< good images (decoded without error)
+  std::vector<int64_t> images_per_class;  ///< good images per class index
+  std::vector<data::BadFile> bad_files;   ///< every bad file with its reason
+  std::string error;                      ///< why the split cannot be used at all, or ""
+};
+
+struct DataCheckReport {
+  std::string root;
+  std::string format;
+  int64_t num_classes = 0;
+  std::vector<DataCheckSplit> splits;
+  /// True when every split opened and no file is bad.
+  bool ok() const;
+};
+
+/// Checks every split of the dataset at `root` (format: imagenet, fashion-mnist, cifar10 or
+/// cifar100; `val_labels` as data.val_labels). Problems are reported, not thrown; only an
+/// unknown format throws (SpecError). `threads` 0 = all cores. The index cache is not used.
+DataCheckReport check_dataset(const std::string& root, const std::string& format,
+                              const std::string& val_labels, int64_t threads = 0);
+
+nlohmann::json to_json(const DataCheckReport& report);
+
+/// Human-readable summary: one line per split, one per bad file.
+void print_data_check(std::ostream& out, const DataCheckReport& report);
+
+}  // namespace ctmq

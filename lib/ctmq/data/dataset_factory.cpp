@@ -1,0 +1,144 @@
+#include "ctmq/data/dataset_factory.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "ctmq/core/errors.h"
+#include "ctmq/data/image_folder_source.h"
+#include "ctmq/data/rng.h"
+#include "ctmq/data/tensor_source.h"
+
+namespace ctmq {
+namespace data {
+namespace {
+
+// Fixed on purpose: a limited subset must not change with the experiment's seed.
+constexpr uint64_t kLimitSeed = 0x6c696d6974ULL;
+
+std::shared_ptr<const SampleSource> apply_limit(std::shared_ptr<const SampleSource> source,
+                                                int64_t limit) {
+  if (limit <= 0 || limit >= source->size()) return source;
+  return std::make_shared<SubsetSource>(source, limited_subset(source->size(), limit));
+}
+
+/// Warns about (skip) or rejects (fail) the files the scan left out; returns their count.
+int64_t report_scan_bad_files(const ImageFolderIndex& index, const DataSpec& spec) {
+  if (!index.bad_files.empty() && spec.on_bad_image == "fail") {
+    const auto& bad = index.bad_files.front();
+    throw DataError(bad.path + ": " + bad.reason + " (data.on_bad_image = fail; " +
+                    std::to_string(index.bad_files.size()) + " bad files in " + index.split_dir +
+                    ")");
+  }
+  for (const auto& bad : index.bad_files) {
+    spdlog::warn("skipping bad image {}: {}", bad.path, bad.reason);
+  }
+  if (!index.bad_files.empty()) {
+    spdlog::warn("{} bad images left out of {}", index.bad_files.size(), index.split_dir);
+  }
+  return static_cast<int64_t>(index.bad_files.size());
+}
+
+DatasetSources open_imagenet(const DataSpec& spec, bool with_val) {
+  DatasetSources sources;
+  const auto classes = imagenet_classes(spec.root);
+  ScanOptions options;
+  options.val_labels = spec.val_labels;
+  auto train =
+      std::make_shared<ImageFolderIndex>(scan_image_folder(spec.root, "train", classes, options));
+  sources.bad_train = report_scan_bad_files(*train, spec);
+  sources.num_classes = static_cast<int64_t>(classes.size());
+  sources.train = std::make_shared<ImageFolderSource>(train, ImageTransform::kTrain,
+                                                      spec.image_size, spec.resize);
+  if (with_val) {
+    auto val =
+        std::make_shared<ImageFolderIndex>(scan_image_folder(spec.root, "val", classes, options));
+    sources.bad_val = report_scan_bad_files(*val, spec);
+    sources.val = std::make_shared<ImageFolderSource>(val, ImageTransform::kEval, spec.image_size,
+                                                      spec.resize);
+  }
+  return sources;
+}
+
+DatasetSources open_small(const DataSpec& spec, bool with_val) {
+  DatasetSources sources;
+  const bool fmnist = spec.format == "fashion-mnist";
+  const bool cifar100 = spec.format == "cifar100";
+  const Normalization norm = fmnist     ? kFashionMnistNormalization
+                             : cifar100 ? kCifar100Normalization
+                                        : kCifar10Normalization;
+  auto read = [&](bool train) {
+    return fmnist ? read_fashion_mnist(spec.root, train) : read_cifar(spec.root, cifar100, train);
+  };
+  ImageTensorSet train = read(true);
+  sources.num_classes = train.num_classes;
+  const int64_t padding = spec.augment ? spec.crop_padding : 0;
+  sources.train = std::make_shared<TensorSource>(std::move(train), spec.augment, padding, norm,
+                                                 spec.root + " (" + spec.format + " train)");
+  if (with_val) {
+    sources.val = std::make_shared<TensorSource>(read(false), false, 0, norm,
+                                                 spec.root + " (" + spec.format + " test)");
+  }
+  if (spec.image_size != sources.train->height()) {
+    spdlog::warn("data.image_size = {} ignored: {} images are {}x{}", spec.image_size, spec.format,
+                 sources.train->height(), sources.train->width());
+  }
+  return sources;
+}
+
+}  // namespace
+
+std::vector<int64_t> limited_subset(int64_t n, int64_t limit) {
+  auto order = permutation(n, kLimitSeed);
+  order.resize(static_cast<size_t>(std::clamp<int64_t>(limit, 0, n)));
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+DatasetSources open_sources(const DataSpec& spec, bool with_val) {
+  DatasetSources sources;
+  if (spec.format == "imagenet") {
+    sources = open_imagenet(spec, with_val);
+  } else if (spec.format == "fashion-mnist" || spec.format == "cifar10" ||
+             spec.format == "cifar100") {
+    sources = open_small(spec, with_val);
+  } else {
+    throw SpecError("data.format: unknown format '" + spec.format +
+                    "' (imagenet, fashion-mnist, cifar10 or cifar100)");
+  }
+  sources.train = apply_limit(sources.train, spec.train_limit);
+  if (sources.val) sources.val = apply_limit(sources.val, spec.val_limit);
+  return sources;
+}
+
+}  // namespace data
+
+DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_t world_size,
+                        int64_t val_batch_size) {
+  const data::DatasetSources sources = data::open_sources(spec);
+  LoaderOptions train;
+  train.batch_size = spec.batch_size;
+  train.workers = spec.workers;
+  train.prefetch = spec.prefetch;
+  train.shuffle = true;
+  train.drop_last = false;
+  train.seed = seed;
+  train.rank = rank;
+  train.world_size = world_size;
+  train.pad_shards = true;
+  train.skip_bad = spec.on_bad_image != "fail";
+  LoaderOptions val = train;
+  val.batch_size = val_batch_size > 0 ? val_batch_size : spec.batch_size;
+  val.shuffle = false;
+  val.pad_shards = false;
+
+  DataSplits splits;
+  splits.train = std::make_unique<DataLoader>(sources.train, train, sources.bad_train);
+  splits.val = std::make_unique<DataLoader>(sources.val, val, sources.bad_val);
+  splits.num_classes = sources.num_classes;
+  splits.in_channels = sources.train->channels();
+  splits.image_size = sources.train->height();
+  return splits;
+}
+
+}  // namespace ctmq

@@ -1,0 +1,64 @@
+#include "ctmq/data/image_folder_source.h"
+
+#include "ctmq/data/image_decode.h"
+#include "ctmq/data/transforms.h"
+
+namespace ctmq::data {
+
+ImageFolderSource::ImageFolderSource(std::shared_ptr<const ImageFolderIndex> index,
+                                     ImageTransform transform, int64_t image_size, int64_t resize,
+                                     Normalization norm)
+    : index_(std::move(index)),
+      transform_(transform),
+      image_size_(static_cast<int>(image_size)),
+      resize_(static_cast<int>(resize)),
+      norm_(norm) {}
+
+void ImageFolderSource::load(int64_t index, uint64_t rng_seed, float* out) const {
+  const std::string path = index_->path(index);
+  transform_image_bytes(read_file_bytes(path), path, transform_, image_size_, resize_, rng_seed,
+                        norm_, out);
+}
+
+namespace {
+
+CropBox choose_box(ImageTransform transform, int width, int height, int size, int resize,
+                   SampleRng& rng) {
+  return transform == ImageTransform::kTrain ? random_resized_crop_box(width, height, rng)
+                                             : center_crop_box(width, height, resize, size);
+}
+
+}  // namespace
+
+void transform_image_bytes(const std::vector<uint8_t>& bytes, const std::string& path,
+                           ImageTransform transform, int size, int resize, uint64_t rng_seed,
+                           const Normalization& norm, float* out) {
+  if (const std::string reason = check_image_bytes(bytes); !reason.empty()) {
+    throw BadSampleError(path, reason);
+  }
+  SampleRng rng(rng_seed);
+  // The crop is chosen on the full-size image (from the header when it has one), so the
+  // random draws and the result do not depend on how much libjpeg shrinks while decoding.
+  const auto header = read_image_size(bytes.data(), bytes.size());
+  const bool jpeg = sniff_image_kind(bytes.data(), bytes.size()) == ImageKind::kJpeg;
+  cv::Mat image;
+  CropBox box;
+  int full_width = 0;
+  if (header && header->width > 0 && header->height > 0) {
+    full_width = header->width;
+    box = choose_box(transform, header->width, header->height, size, resize, rng);
+    image = decode_image(bytes, jpeg ? jpeg_reduction(box.w, box.h, size, size) : 1);
+  } else {
+    image = decode_image(bytes, 1);
+    if (!image.empty()) {
+      full_width = image.cols;
+      box = choose_box(transform, image.cols, image.rows, size, resize, rng);
+    }
+  }
+  if (image.empty()) throw BadSampleError(path, "cannot be decoded");
+  const bool flip = transform == ImageTransform::kTrain && rng.coin();
+  const double reduction = static_cast<double>(full_width) / image.cols;
+  crop_resize_normalize(image, box, reduction, size, flip, norm, out);
+}
+
+}  // namespace ctmq::data

@@ -1,0 +1,91 @@
+#include "ctmq/data/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+namespace ctmq::data {
+
+CropBox random_resized_crop_box(int width, int height, SampleRng& rng, double scale_lo,
+                                double scale_hi, double ratio_lo, double ratio_hi) {
+  const double area = static_cast<double>(width) * height;
+  const double log_lo = std::log(ratio_lo), log_hi = std::log(ratio_hi);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target_area = area * rng.uniform(scale_lo, scale_hi);
+    const double aspect = std::exp(rng.uniform(log_lo, log_hi));
+    const int w = static_cast<int>(std::lround(std::sqrt(target_area * aspect)));
+    const int h = static_cast<int>(std::lround(std::sqrt(target_area / aspect)));
+    if (w > 0 && h > 0 && w <= width && h <= height) {
+      const int64_t y = rng.below(height - h + 1);
+      const int64_t x = rng.below(width - w + 1);
+      return {static_cast<double>(x), static_cast<double>(y), static_cast<double>(w),
+              static_cast<double>(h)};
+    }
+  }
+  const double in_ratio = static_cast<double>(width) / height;
+  double w = width, h = height;
+  if (in_ratio < ratio_lo) {
+    h = std::round(w / ratio_lo);
+  } else if (in_ratio > ratio_hi) {
+    w = std::round(h * ratio_hi);
+  }
+  return {std::floor((width - w) / 2), std::floor((height - h) / 2), w, h};
+}
+
+CropBox center_crop_box(int width, int height, int resize, int size) {
+  const double scale = static_cast<double>(resize) / std::min(width, height);
+  const double w = std::min<double>(width, size / scale);
+  const double h = std::min<double>(height, size / scale);
+  return {(width - w) / 2, (height - h) / 2, w, h};
+}
+
+void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip,
+                           const Normalization& norm, float* out) {
+  // Box -> integer ROI of the decoded image, which is ceil(full / reduction) in size.
+  const double r = reduction > 0 ? reduction : 1.0;
+  int x0 = static_cast<int>(std::floor(box.x / r));
+  int y0 = static_cast<int>(std::floor(box.y / r));
+  int x1 = static_cast<int>(std::ceil((box.x + box.w) / r));
+  int y1 = static_cast<int>(std::ceil((box.y + box.h) / r));
+  x0 = std::clamp(x0, 0, bgr.cols - 1);
+  y0 = std::clamp(y0, 0, bgr.rows - 1);
+  x1 = std::clamp(x1, x0 + 1, bgr.cols);
+  y1 = std::clamp(y1, y0 + 1, bgr.rows);
+  cv::Mat resized;
+  const cv::Mat roi = bgr(cv::Rect(x0, y0, x1 - x0, y1 - y0));
+  const bool shrink = roi.cols > 2 * size && roi.rows > 2 * size;
+  cv::resize(roi, resized, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+
+  if (flip) cv::flip(resized, resized, 1);
+  // Split straight into the output planes, converting and normalising in one SIMD pass.
+  cv::Mat channels[3];
+  cv::split(resized, channels);
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat plane(size, size, CV_32F, out + static_cast<size_t>(c) * size * size);
+    channels[2 - c].convertTo(plane, CV_32F, 1.0 / (255.0 * norm.std[c]),
+                              -norm.mean[c] / norm.std[c]);
+  }
+}
+
+void pad_crop_flip_normalize(const uint8_t* chw, int channels, int height, int width, int padding,
+                             int offset_y, int offset_x, bool flip, const Normalization& norm,
+                             float* out) {
+  for (int c = 0; c < channels; ++c) {
+    const uint8_t* src = chw + static_cast<size_t>(c) * height * width;
+    float* dst = out + static_cast<size_t>(c) * height * width;
+    const float scale = 1.f / (255.f * norm.std[c]);
+    const float shift = -norm.mean[c] / norm.std[c];
+    for (int y = 0; y < height; ++y) {
+      const int sy = y + offset_y - padding;
+      for (int x = 0; x < width; ++x) {
+        const int sx = (flip ? width - 1 - x : x) + offset_x - padding;
+        const bool inside = sy >= 0 && sy < height && sx >= 0 && sx < width;
+        const float v = inside ? src[sy * width + sx] : 0.f;
+        dst[y * width + x] = v * scale + shift;
+      }
+    }
+  }
+}
+
+}  // namespace ctmq::data

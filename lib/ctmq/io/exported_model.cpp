@@ -1,0 +1,175 @@
+#include "ctmq/io/exported_model.h"
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
+#include "ctmq/io/export_format.h"
+#include "ctmq/models/quant_layers.h"
+#include "ctmq/quant/weight_quantizer.h"
+
+namespace ctmq {
+namespace {
+
+// Thrown inside the reader; load() adds the file name.
+struct FormatError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+torch::ScalarType dtype_of(const std::string& name) {
+  for (auto type : {torch::kFloat, torch::kLong, torch::kShort, torch::kChar, torch::kByte}) {
+    if (export_dtype_name(type) == name) return type;
+  }
+  throw FormatError("unknown dtype '" + name + "'");
+}
+
+class BlobReader {
+ public:
+  BlobReader(const char* data, size_t size) : data_(data), size_(size) {}
+
+  torch::Tensor read(const nlohmann::json& ref, const std::string& what) const {
+    const torch::ScalarType type = dtype_of(ref.at("dtype").get<std::string>());
+    const auto shape = ref.at("shape").get<std::vector<int64_t>>();
+    const auto offset = ref.at("offset").get<uint64_t>();
+    const auto nbytes = ref.at("nbytes").get<uint64_t>();
+    int64_t numel = 1;
+    for (int64_t d : shape) {
+      if (d < 0) throw FormatError(what + ": negative dimension");
+      numel *= d;
+    }
+    if (nbytes != static_cast<uint64_t>(numel) * c10::elementSize(type)) {
+      throw FormatError(what + ": size does not match its shape");
+    }
+    if (offset > size_ || nbytes > size_ - offset) {
+      throw FormatError(what + ": data lies past the end of the file (truncated?)");
+    }
+    torch::Tensor out = torch::empty(shape, torch::TensorOptions().dtype(type));
+    if (nbytes > 0) std::memcpy(out.data_ptr(), data_ + offset, nbytes);
+    return out;
+  }
+
+ private:
+  const char* data_;
+  size_t size_;
+};
+
+torch::Tensor unpack_bits(const torch::Tensor& packed, const std::vector<int64_t>& shape) {
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  if (packed.numel() * 8 < numel) throw FormatError("too few packed bits");
+  torch::Tensor weights = torch::tensor({1, 2, 4, 8, 16, 32, 64, 128}, torch::kByte);
+  torch::Tensor bits = packed.reshape({-1, 1}).bitwise_and(weights).ne(0).flatten();
+  return bits.slice(0, 0, numel).to(torch::kLong).mul_(2).sub_(1).reshape(shape);
+}
+
+NetworkConfig config_of(const nlohmann::json& j) {
+  NetworkConfig c;
+  c.arch = j.at("arch").get<std::string>();
+  c.in_channels = j.at("in_channels").get<int64_t>();
+  c.num_classes = j.at("num_classes").get<int64_t>();
+  c.first_last_bits = j.at("first_last_bits").get<int>();
+  c.block = j.at("block").get<std::string>();
+  c.weight_quantizer = j.at("weight_quantizer").get<std::string>();
+  c.activation_quantizer = j.at("activation_quantizer").get<std::string>();
+  c.weight_granularity = j.at("weight_granularity").get<std::string>();
+  return c;
+}
+
+torch::Tensor decode_layer(const nlohmann::json& layer, const BlobReader& blobs) {
+  const std::string name = layer.at("name").get<std::string>();
+  const std::string encoding = layer.at("encoding").get<std::string>();
+  const auto shape = layer.at("shape").get<std::vector<int64_t>>();
+  torch::Tensor codes = blobs.read(layer.at("codes"), name + " codes");
+  if (encoding == "float32") return codes.reshape(shape);
+  EncodedWeight e;
+  e.bits = layer.at("w_bits").get<int>();
+  if (encoding == "bits") {
+    e.codes = unpack_bits(codes, shape);
+  } else if (encoding == "int8" || encoding == "int16") {
+    e.codes = codes.reshape(shape).to(torch::kLong);
+  } else {
+    throw FormatError(name + ": unknown encoding '" + encoding + "'");
+  }
+  e.scale = blobs.read(layer.at("scale"), name + " scale");
+  e.offset = blobs.read(layer.at("offset"), name + " offset");
+  const int64_t groups = e.scale.numel();
+  if (e.offset.numel() != groups || (groups != 1 && groups != shape.at(0))) {
+    throw FormatError(name + ": scale groups do not match the weight");
+  }
+  return decode_weight(e);
+}
+
+}  // namespace
+
+ExportedModel ExportedModel::load(const std::string& path) {
+  const std::string bytes = read_file(path);
+  ExportedModel model;
+  try {
+    if (bytes.size() < kExportMagicSize + 8 ||
+        bytes.compare(0, kExportMagicSize, kExportMagic) != 0) {
+      throw FormatError("not a ctmq exported model (bad magic)");
+    }
+    uint64_t length = 0;
+    for (int i = 0; i < 8; ++i) {
+      length |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[kExportMagicSize + i]))
+                << (8 * i);
+    }
+    const size_t start = kExportMagicSize + 8;
+    if (length > bytes.size() - start) throw FormatError("header past the end (truncated?)");
+    model.header_ = nlohmann::json::parse(bytes.begin() + start, bytes.begin() + start + length);
+    if (model.header_.at("version").get<int>() != kExportVersion) {
+      throw FormatError("unsupported version " + model.header_.at("version").dump());
+    }
+    const BlobReader blobs(bytes.data() + start + length, bytes.size() - start - length);
+    model.config_ = config_of(model.header_.at("network"));
+    model.network_ = make_network(model.config_);
+    const auto& bits = model.header_.at("bits");
+    model.network_->set_bits(bits.at("weights").get<int>(), bits.at("activations").get<int>());
+    model.network_->set_weights_prequantized(true);
+
+    std::map<std::string, torch::Tensor> state;
+    for (const auto& p : model.network_->named_parameters()) state[p.key()] = p.value();
+    for (const auto& b : model.network_->named_buffers()) state[b.key()] = b.value();
+    std::set<std::string> filled;
+    torch::NoGradGuard no_grad;
+    auto fill = [&](const std::string& name, const torch::Tensor& value) {
+      auto it = state.find(name);
+      if (it == state.end()) throw FormatError("unknown tensor '" + name + "'");
+      if (it->second.sizes() != value.sizes()) throw FormatError(name + ": wrong shape");
+      it->second.copy_(value);
+      filled.insert(name);
+    };
+    for (const auto& layer : model.header_.at("layers")) {
+      fill(layer.at("name").get<std::string>() + ".weight", decode_layer(layer, blobs));
+    }
+    for (const auto& tensor : model.header_.at("tensors")) {
+      const std::string name = tensor.at("name").get<std::string>();
+      fill(name, blobs.read(tensor, name));
+    }
+    for (const auto& item : state) {
+      if (!filled.count(item.first)) throw FormatError("missing tensor '" + item.first + "'");
+    }
+    // Quantizers re-check their calibration against the loaded buffers.
+    model.network_->set_bits(bits.at("weights").get<int>(), bits.at("activations").get<int>());
+    model.network_->eval();
+  } catch (const FormatError& e) {
+    throw IoError(path + ": bad exported model: " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(path + ": bad exported model header: " + e.what());
+  } catch (const SpecError& e) {
+    throw IoError(path + ": bad exported model network: " + e.what());
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": bad exported model: " + e.what_without_backtrace());
+  }
+  return model;
+}
+
+torch::Tensor ExportedModel::forward(torch::Tensor x) {
+  torch::NoGradGuard no_grad;
+  network_->eval();
+  return network_->forward(std::move(x));
+}
+
+}  // namespace ctmq

@@ -1,0 +1,37 @@
+#pragma once
+// Runs a network from an exported file alone: dequantized weights are rebuilt from the integer
+// codes and scales, the activation quantizers run as in training, BatchNorm uses its running
+// statistics. The logits equal the live network's eval-mode logits.
+
+#include <memory>
+#include <string>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "ctmq/models/network.h"
+
+namespace ctmq {
+
+class ExportedModel {
+ public:
+  /// Reads and checks an export_network file; a missing, truncated or malformed file throws
+  /// IoError naming it.
+  static ExportedModel load(const std::string& path);
+
+  /// Logits of images (N, in_channels, H, W), in eval mode without gradients.
+  torch::Tensor forward(torch::Tensor x);
+
+  const NetworkConfig& config() const { return config_; }
+  int weight_bits() const { return network_->weight_bits(); }
+  int activation_bits() const { return network_->activation_bits(); }
+  /// The JSON header: network, bits, layers and tensors.
+  const nlohmann::json& description() const { return header_; }
+
+ private:
+  NetworkConfig config_;
+  nlohmann::json header_;
+  std::shared_ptr<QuantNetworkImpl> network_;
+};
+
+}  // namespace ctmq

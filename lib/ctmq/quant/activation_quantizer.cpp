@@ -1,0 +1,76 @@
+#include "ctmq/quant/activation_quantizer.h"
+
+#include <cmath>
+
+#include "ctmq/core/errors.h"
+#include "ctmq/quant/bits.h"
+#include "ctmq/quant/functions.h"
+
+namespace ctmq {
+namespace {
+
+constexpr double kMinRange = 1e-6;
+
+}  // namespace
+
+ActivationQuantizerImpl::ActivationQuantizerImpl(ActivationQuantizerOptions options)
+    : options_(std::move(options)) {
+  if (options_.family == "pact") {
+    alpha_ = register_parameter("alpha", torch::full({1}, 3.0));
+  } else if (options_.family == "lsq") {
+    step_ = register_parameter("step", torch::full({1}, 1.0));
+  } else {
+    throw SpecError("/quant/activations: unknown activation quantizer '" + options_.family +
+                    "' (expected pact or lsq)");
+  }
+  calibrated_bits_ = register_buffer("calibrated_bits", torch::zeros({}, torch::kLong));
+}
+
+void ActivationQuantizerImpl::set_bits(int bits) {
+  check_bits(bits, "activation quantizer");
+  bits_ = bits;
+  calibrated_ = false;
+}
+
+int64_t ActivationQuantizerImpl::qmin() const {
+  return options_.is_signed ? -signed_qn(bits_) : 0;
+}
+
+int64_t ActivationQuantizerImpl::qmax() const {
+  return options_.is_signed ? signed_qp(bits_) : unsigned_qmax(bits_);
+}
+
+void ActivationQuantizerImpl::calibrate(const torch::Tensor& x) {
+  calibrated_ = true;
+  torch::NoGradGuard no_grad;
+  const int64_t previous = calibrated_bits_.item<int64_t>();
+  const double qp = static_cast<double>(qmax());
+  if (options_.family == "pact") {
+    if (previous == 0) {
+      alpha_.copy_(x.detach().to(torch::kFloat).square().mean().sqrt().mul(3).clamp_min(kMinRange));
+    }
+  } else if (previous == 0) {
+    step_.copy_(
+        x.detach().to(torch::kFloat).abs().mean().mul(2.0 / std::sqrt(qp)).clamp_min(kMinRange));
+  } else if (previous != bits_) {
+    const int old_bits = static_cast<int>(previous);
+    const double old_qp =
+        static_cast<double>(options_.is_signed ? signed_qp(old_bits) : unsigned_qmax(old_bits));
+    step_.mul_(old_qp / qp);
+  }
+  calibrated_bits_.fill_(bits_);
+}
+
+torch::Tensor ActivationQuantizerImpl::forward(const torch::Tensor& x) {
+  if (is_float_bits(bits_)) return x;
+  if (bits_ == 1) return approx_sign(x);
+  if (!calibrated_) calibrate(x);
+  if (options_.family == "pact") {
+    return pact_quantize(x, alpha_.clamp_min(kMinRange), bits_, options_.is_signed);
+  }
+  const double grad_scale =
+      1.0 / std::sqrt(static_cast<double>(x.numel()) * static_cast<double>(qmax()));
+  return lsq_quantize(x, step_.clamp_min(kMinRange), qmin(), qmax(), grad_scale);
+}
+
+}  // namespace ctmq

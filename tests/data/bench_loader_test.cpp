@@ -1,0 +1,57 @@
+#include "ctmq/data/bench_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "test_image_tree.h"
+
+namespace ctmq {
+namespace {
+
+TEST(BenchLoader, FakeImagenetIsLoadable) {
+  test::TempDir root;
+  make_fake_imagenet(root.path(), 2, 3, 1, 120, 90);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / "train/n01000001"), {}), 3);
+  DataSpec spec;
+  spec.format = "imagenet";
+  spec.root = root.path();
+  spec.image_size = 32;
+  spec.batch_size = 4;
+  const auto result = bench_loader(spec, 2, 10);
+  EXPECT_GE(result["images"].get<int64_t>(), 10);
+  EXPECT_GT(result["images_per_s"].get<double>(), 0.0);
+}
+
+// The measurement itself, not run by default (bench/loader_bench.sh runs it):
+//   CTMQ_BENCH_ROOT=/tmp/fake-imagenet CTMQ_BENCH_THREADS=1,2 CTMQ_BENCH_IMAGES=500
+//     test_data --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Measure*'
+// With CTMQ_BENCH_MAKE=classes,per_class it first writes the fake tree.
+TEST(BenchLoader, DISABLED_Measure) {
+  const char* root = std::getenv("CTMQ_BENCH_ROOT");
+  ASSERT_NE(root, nullptr) << "set CTMQ_BENCH_ROOT";
+  if (const char* make = std::getenv("CTMQ_BENCH_MAKE"); make && *make) {
+    int classes = 0, per_class = 0;
+    ASSERT_EQ(std::sscanf(make, "%d,%d", &classes, &per_class), 2);
+    make_fake_imagenet(root, classes, per_class, 1);
+  }
+  DataSpec spec;
+  spec.format = "imagenet";
+  spec.root = root;
+  spec.image_size = 224;
+  spec.batch_size = 32;
+  const char* images = std::getenv("CTMQ_BENCH_IMAGES");
+  const char* threads = std::getenv("CTMQ_BENCH_THREADS");
+  std::string list = threads ? threads : "1,2";
+  for (size_t at = 0; at < list.size();) {
+    const size_t comma = std::min(list.find(',', at), list.size());
+    const int64_t t = std::stoll(list.substr(at, comma - at));
+    std::cout << bench_loader(spec, t, images ? std::stoll(images) : 500).dump() << std::endl;
+    at = comma + 1;
+  }
+}
+
+}  // namespace
+}  // namespace ctmq

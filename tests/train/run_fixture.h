@@ -1,0 +1,45 @@
+#pragma once
+// A tiny CTMQ experiment on the real Fashion-MNIST files, run through the real binary.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "cli/run_ctmq.h"
+#include "ctmq/core/atomic_file.h"
+
+namespace ctmq::testing {
+
+/// 256 training and 128 validation images, batch 64: 4 steps per epoch.
+inline std::string tiny_spec_flags(const std::string& output_dir) {
+  return "--set output_dir=" + output_dir +
+         " --set data.root=" CTMQ_FASHION_MNIST_DIR
+         " --set data.train_limit=256 --set data.val_limit=128 --set data.batch_size=64"
+         " --set data.workers=1 --set pretrain.epochs=1 --set steps.bits=[2,1]"
+         " --set steps.epochs=1 --set cycles.count=1 --set cycles.accurate_epochs=1";
+}
+
+inline bool fashion_mnist_available() {
+  return std::filesystem::exists(std::string(CTMQ_FASHION_MNIST_DIR) +
+                                 "/train-images-idx3-ubyte.gz");
+}
+
+/// A fresh temporary directory, removed at the end of the test.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("ctmq-test-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& child) const { return (path_ / child).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace ctmq::testing

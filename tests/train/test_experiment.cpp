@@ -1,0 +1,195 @@
+// End-to-end: the whole CTMQ plan through `ctmq train` on a tiny slice of Fashion-MNIST.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/io/checkpoint.h"
+#include "ctmq/io/manifest.h"
+#include "run_fixture.h"
+
+namespace ctmq {
+namespace {
+
+using testing::run_ctmq;
+using testing::TempDir;
+using testing::tiny_spec_flags;
+
+const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
+                                       "c1-fp",    "c1-w2a2", "c1-w1a1"};
+
+class ExperimentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::fashion_mnist_available()) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  }
+};
+
+TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
+  TempDir dir("plan");
+  const std::string run = dir / "run";
+  auto result = run_ctmq("--threads 2 train " + tiny_spec_flags(run));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+
+  Manifest manifest = load_manifest(RunPaths{run});
+  ASSERT_EQ(manifest.stages.size(), kStages.size());
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    const StageRecord& record = manifest.stages[i];
+    EXPECT_EQ(record.stage.id, kStages[i]);
+    EXPECT_EQ(record.status, "done");
+    EXPECT_EQ(record.epochs_done, 1);
+    EXPECT_EQ(record.history.size(), 1u);
+    EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/" + kStages[i] + ".pt"));
+    EXPECT_FALSE(std::filesystem::exists(run + "/resume/" + kStages[i] + ".pt"));
+    double top1 = record.final_metrics["val_top1"].get<double>();
+    EXPECT_GE(top1, 0.0);
+    EXPECT_LE(top1, 100.0);
+  }
+  EXPECT_TRUE(std::filesystem::exists(run + "/spec.json"));
+  EXPECT_TRUE(std::filesystem::exists(run + "/train.log"));
+  std::ifstream metrics(run + "/metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    auto entry = nlohmann::json::parse(line);
+    EXPECT_EQ(entry["stage"], kStages[lines]);
+    EXPECT_EQ(entry["cumulative_epoch"], lines + 1);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 6);
+
+  // The pretrained model must have learned something on 256 images in one epoch.
+  EXPECT_GT(manifest.stages[0].final_metrics["val_top1"].get<double>(), 20.0);
+
+  // Checkpoint metadata and eval agree with the manifest.
+  Checkpoint last = load_checkpoint(run + "/checkpoints/c1-w1a1.pt");
+  EXPECT_EQ(last.meta["stage"], "c1-w1a1");
+  EXPECT_EQ(last.meta["w_bits"], 1);
+  EXPECT_EQ(last.meta["cycle"], 1);
+  EXPECT_EQ(last.meta["spec_hash"], manifest.spec_hash);
+  auto eval = run_ctmq("--threads 2 eval --json --checkpoint " + run + "/checkpoints/c1-w1a1.pt " +
+                       tiny_spec_flags(run));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  auto scored = nlohmann::json::parse(eval.output.substr(eval.output.find('{')));
+  EXPECT_EQ(scored["images"], 128);
+  EXPECT_NEAR(scored["top1"].get<double>(),
+              manifest.stages.back().final_metrics["val_top1"].get<double>(), 1e-9);
+  EXPECT_NEAR(scored["top5"].get<double>(),
+              manifest.stages.back().final_metrics["val_top5"].get<double>(), 1e-9);
+
+  auto inspect = run_ctmq("inspect " + run + "/checkpoints/c0-w2a2.pt");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("\"c0-w2a2\""), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("parameters in total"), std::string::npos);
+
+  auto report = run_ctmq("report --run " + run);
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(report.output.find("| c1-w1a1 | 1/1 | 1/1 | done |"), std::string::npos)
+      << report.output;
+  EXPECT_GT(std::filesystem::file_size(run + "/report.png"), 1000u);
+  EXPECT_TRUE(std::filesystem::exists(run + "/report.md"));
+
+  // Running the same command again trains nothing.
+  auto mtime = std::filesystem::last_write_time(run + "/checkpoints/pretrain.pt");
+  auto again = run_ctmq("--threads 2 train " + tiny_spec_flags(run));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("already done"), std::string::npos) << again.output;
+  EXPECT_EQ(std::filesystem::last_write_time(run + "/checkpoints/pretrain.pt"), mtime);
+
+  // A different spec may not reuse the directory.
+  auto other = run_ctmq("train " + tiny_spec_flags(run) + " --set steps.epochs=2");
+  EXPECT_EQ(other.exit_code, 2) << other.output;
+  EXPECT_NE(other.output.find("--force"), std::string::npos) << other.output;
+
+  // Python reads a checkpoint with plain torch.load.
+  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0) {
+    std::string script = "import torch, json; d = torch.load('" + run +
+                         "/checkpoints/c1-w1a1.pt'); "
+                         "assert d['format'] == 'ctmq-checkpoint'; "
+                         "m = json.loads(d['meta']); assert m['stage'] == 'c1-w1a1'; "
+                         "assert all(isinstance(t, torch.Tensor) for t in d['state'].values()); "
+                         "print(len(d['state']))";
+    EXPECT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0);
+  }
+}
+
+TEST_F(ExperimentTest, SameSeedGivesIdenticalMetricsAndInterruptedRunResumesExactly) {
+  TempDir dir("resume");
+  const std::string flags = " --set pretrain.epochs=2 --set steps.bits=[1] --set cycles.count=0";
+  const std::string first = dir / "first", second = dir / "second", third = dir / "third";
+  ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(first) + flags).exit_code, 0);
+
+  // Stopped by SIGTERM at the end of the first epoch (step 4 of 4), then resumed.
+  setenv("CTMQ_TEST_STOP_AT_STEP", "4", 1);
+  auto stopped = run_ctmq("--threads 2 train " + tiny_spec_flags(second) + flags);
+  unsetenv("CTMQ_TEST_STOP_AT_STEP");
+  EXPECT_EQ(stopped.exit_code, 128 + SIGTERM) << stopped.output;
+  EXPECT_TRUE(std::filesystem::exists(second + "/resume/pretrain.pt"));
+  auto resumed = run_ctmq("--threads 2 train --resume " + tiny_spec_flags(second) + flags);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming at epoch"), std::string::npos) << resumed.output;
+
+  // Stopped in the middle of an epoch (step 6: epoch 2, batch 2), then resumed.
+  setenv("CTMQ_TEST_STOP_AT_STEP", "6", 1);
+  auto mid = run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags);
+  unsetenv("CTMQ_TEST_STOP_AT_STEP");
+  EXPECT_EQ(mid.exit_code, 128 + SIGTERM) << mid.output;
+  ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags).exit_code, 0);
+
+  std::string reference = read_file(first + "/metrics.jsonl");
+  EXPECT_EQ(read_file(second + "/metrics.jsonl"), reference);
+  EXPECT_EQ(read_file(third + "/metrics.jsonl"), reference);
+  for (const std::string& stage : {"pretrain", "c0-w1a1"}) {
+    Checkpoint a = load_checkpoint(first + "/checkpoints/" + stage + ".pt");
+    for (const std::string& other : {second, third}) {
+      Checkpoint b = load_checkpoint(other + "/checkpoints/" + stage + ".pt");
+      ASSERT_EQ(a.state.size(), b.state.size());
+      for (const auto& [name, tensor] : a.state) {
+        EXPECT_TRUE(torch::equal(tensor, b.state.at(name))) << stage << " " << name;
+      }
+    }
+  }
+}
+
+TEST_F(ExperimentTest, PhasesRunAsSeparateCommands) {
+  TempDir dir("phases");
+  const std::string run = dir / "run";
+  ASSERT_EQ(run_ctmq("--threads 2 pretrain " + tiny_spec_flags(run)).exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/pretrain.pt"));
+  EXPECT_FALSE(std::filesystem::exists(run + "/checkpoints/c0-w2a2.pt"));
+  auto cycle_first = run_ctmq("cycle " + tiny_spec_flags(run));
+  EXPECT_EQ(cycle_first.exit_code, 1) << cycle_first.output;
+  EXPECT_NE(cycle_first.output.find("does not exist yet"), std::string::npos);
+  ASSERT_EQ(run_ctmq("--threads 2 steps " + tiny_spec_flags(run)).exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/c0-w1a1.pt"));
+  EXPECT_FALSE(std::filesystem::exists(run + "/checkpoints/c1-fp.pt"));
+  // The cyclic phase from an explicit checkpoint, into another run directory.
+  const std::string other = dir / "other";
+  auto cycle = run_ctmq("--threads 2 cycle --from " + run + "/checkpoints/c0-w1a1.pt " +
+                        tiny_spec_flags(other));
+  ASSERT_EQ(cycle.exit_code, 0) << cycle.output;
+  EXPECT_TRUE(std::filesystem::exists(other + "/checkpoints/c1-w1a1.pt"));
+  EXPECT_FALSE(std::filesystem::exists(other + "/checkpoints/pretrain.pt"));
+}
+
+TEST_F(ExperimentTest, DivergingLossStopsWithAClearError) {
+  TempDir dir("nan");
+  auto result = run_ctmq("train " + tiny_spec_flags(dir / "run") +
+                         " --set optimizer.lr=1e30 --set optimizer.schedule=constant");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("loss became"), std::string::npos) << result.output;
+  Manifest manifest = load_manifest(RunPaths{dir / "run"});
+  EXPECT_EQ(manifest.stages[0].status, "failed");
+}
+
+TEST_F(ExperimentTest, MissingDataIsADataError) {
+  TempDir dir("nodata");
+  auto result = run_ctmq("train " + tiny_spec_flags(dir / "run") + " --set data.root=" + dir.str());
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find(dir.str()), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace ctmq
