@@ -28,6 +28,12 @@ CLI::App* add_training_command(CLI::App& app, GlobalOptions& globals, const std:
                    "Process-group backend for multi-process runs")
       ->check(CLI::IsMember({"auto", "gloo", "nccl", "none"}))
       ->capture_default_str();
+  command
+      ->add_option("--dist-timeout", flags->options.dist_timeout_seconds,
+                   "Seconds a collective may wait for the other processes before the run "
+                   "fails (a dead rank stops the others within this time)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   if (phases == PhaseFilter::kSteps || phases == PhaseFilter::kCycle) {
     command
         ->add_option("--from", flags->options.from_checkpoint,

@@ -1,7 +1,9 @@
 // Forward values and gradients of the quantization functions against their formulas.
 
 #include <gtest/gtest.h>
+
 #include <torch/torch.h>
+#include "quant/distinct_values.h"
 
 #include <cmath>
 
@@ -11,9 +13,7 @@
 namespace ctmq {
 namespace {
 
-int64_t distinct(const torch::Tensor& t) {
-  return std::get<0>(at::_unique(t.flatten())).numel();
-}
+using testing::distinct;
 
 void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol = 1e-5) {
   ASSERT_EQ(a.sizes(), b.sizes());

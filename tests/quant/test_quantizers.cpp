@@ -1,7 +1,9 @@
 // Weight and activation quantizer modules: level counts, encodings, and the bit-change rule.
 
 #include <gtest/gtest.h>
+
 #include <torch/torch.h>
+#include "quant/distinct_values.h"
 
 #include <cmath>
 
@@ -13,9 +15,7 @@
 namespace ctmq {
 namespace {
 
-int64_t distinct(const torch::Tensor& t) {
-  return std::get<0>(at::_unique(t.flatten())).numel();
-}
+using testing::distinct;
 
 WeightQuantizer weight_quantizer(const std::string& family, const std::string& granularity,
                                  int64_t channels) {

@@ -1,6 +1,7 @@
 #include "ctmq/quant/functions.h"
 
 #include "ctmq/quant/bits.h"
+#include "ctmq/quant/cpu_kernels.h"
 
 namespace ctmq {
 namespace {
@@ -29,11 +30,15 @@ struct BinaryWeightFunction : public torch::autograd::Function<BinaryWeightFunct
 struct ApproxSignFunction : public torch::autograd::Function<ApproxSignFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x) {
     ctx->save_for_backward({x});
+    if (cpu::fusable(x)) return cpu::sign_forward(x);
     torch::Tensor one = torch::ones({}, x.options());
     return torch::where(x.ge(0), one, one.neg());
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     torch::Tensor x = ctx->get_saved_variables()[0];
+    if (cpu::fusable(x) && grads[0].scalar_type() == torch::kFloat) {
+      return {cpu::approx_sign_backward(x, grads[0])};
+    }
     // 2 - 2|x| on (-1, 1) and 0 outside: max(0, 2 - 2|x|), then the chain rule.
     torch::Tensor slope = x.abs().mul_(-2).add_(2).clamp_min_(0);
     return {slope.mul_(grads[0])};
@@ -46,6 +51,9 @@ struct PactFunction : public torch::autograd::Function<PactFunction> {
     ctx->save_for_backward({x, alpha});
     ctx->saved_data["signed"] = is_signed;
     const int64_t levels = unsigned_qmax(static_cast<int>(bits));
+    if (cpu::fusable(x) && alpha.device().is_cpu()) {
+      return cpu::pact_forward(x, alpha.item<float>(), levels, is_signed);
+    }
     torch::Tensor a = alpha.reshape({1}).to(x.scalar_type());
     torch::Tensor zero_point = torch::zeros({1}, x.options().dtype(torch::kInt));
     if (!is_signed) {
@@ -63,6 +71,11 @@ struct PactFunction : public torch::autograd::Function<PactFunction> {
     const torch::Tensor& x = saved[0];
     const torch::Tensor& alpha = saved[1];
     const bool is_signed = ctx->saved_data["signed"].toBool();
+    if (cpu::fusable(x) && alpha.device().is_cpu() && grads[0].scalar_type() == torch::kFloat) {
+      auto [grad_x, grad_alpha] = cpu::pact_backward(x, grads[0], alpha.item<float>(), is_signed);
+      return {grad_x, torch::full(alpha.sizes(), grad_alpha, alpha.options()), torch::Tensor(),
+              torch::Tensor()};
+    }
     torch::Tensor a = alpha.reshape({}).to(x.scalar_type());
     const torch::Tensor& g = grads[0];
     torch::Tensor above = x.gt(a);

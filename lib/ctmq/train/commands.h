@@ -33,7 +33,8 @@ struct TrainOptions {
   bool require_resume = false;        ///< --resume: the run directory must already exist
   bool force = false;                 ///< accept a run directory made by a different spec
   std::string dist_backend = "auto";  ///< auto | gloo | nccl | none
-  std::string spec_source;            ///< where the spec came from, for the log
+  int64_t dist_timeout_seconds = 300;  ///< a collective waiting longer than this fails the run
+  std::string spec_source;             ///< where the spec came from, for the log
 };
 
 /// Runs the selected stages of the spec's plan, resuming whatever the run directory already

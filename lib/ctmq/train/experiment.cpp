@@ -27,8 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::chrono::seconds kCollectiveTimeout{300};
-
 bool selected(const Stage& stage, const TrainOptions& options) {
   switch (options.phases) {
     case PhaseFilter::kAll:
@@ -96,8 +94,9 @@ void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
 void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   install_stop_handlers();
   DistEnv env = options.dist_backend == "none" ? DistEnv{} : detect_dist_env_from_process();
-  auto dist = DistContext::create(
-      env, options.dist_backend == "none" ? "auto" : options.dist_backend, kCollectiveTimeout);
+  auto dist =
+      DistContext::create(env, options.dist_backend == "none" ? "auto" : options.dist_backend,
+                          std::chrono::seconds(options.dist_timeout_seconds));
   const bool writer = dist->rank() == 0;
   torch::Device device = resolve_device(options.runtime.device, env.local_rank);
 

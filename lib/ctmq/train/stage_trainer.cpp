@@ -110,7 +110,10 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     ProgressReporter progress(stage.id, epoch, stage.epochs, spec.train.log_interval, writer);
     int64_t step = first_step;
     int64_t images_this_run = 0;
-    double lr = stage.lr;
+    // The rate of the last step taken: what the epoch's record shows even when a resumed
+    // epoch has no step left to take.
+    double lr = learning_rate_at(spec.optimizer, stage.lr, stage.epochs, steps_per_epoch,
+                                 epoch * steps_per_epoch + std::max<int64_t>(0, step - 1));
     while (auto batch = train_loader.next()) {
       lr = learning_rate_at(spec.optimizer, stage.lr, stage.epochs, steps_per_epoch,
                             epoch * steps_per_epoch + step);
@@ -241,6 +244,12 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     record.status = "done";
   }
   env.dist.barrier();
+  // Every rank prints this; a distributed run is healthy when all ranks print the same value.
+  double checksum = 0.0;
+  for (const auto& parameter : network.parameters(true)) {
+    checksum += parameter.detach().to(torch::kDouble).sum().item<double>();
+  }
+  spdlog::info("stage {} weights checksum {:.10e} (rank {})", stage.id, checksum, env.dist.rank());
   spdlog::info("stage {} done: val top1 {:.2f}% top5 {:.2f}% ({:.0f}s)", stage.id,
                record.final_metrics["val_top1"].get<double>(),
                record.final_metrics["val_top5"].get<double>(),
