@@ -87,8 +87,12 @@ TEST_P(ExportRoundTrip, ExportedModelMatchesLiveNetwork) {
 
   const ExportSizes sizes = export_sizes(*net, c);
   EXPECT_EQ(sizes.exported_bytes, static_cast<int64_t>(fs::file_size(path)));
-  if (p.w == 1) EXPECT_GT(sizes.ratio(), 5.0);
-  if (p.w == 4) EXPECT_GT(sizes.ratio(), 2.5);
+  if (p.w == 1) {
+    EXPECT_GT(sizes.ratio(), 5.0);
+  }
+  if (p.w == 4) {
+    EXPECT_GT(sizes.ratio(), 2.5);
+  }
   fs::remove_all(fs::path(path).parent_path());
 }
 

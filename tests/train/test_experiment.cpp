@@ -141,7 +141,7 @@ TEST_F(ExperimentTest, SameSeedGivesIdenticalMetricsAndInterruptedRunResumesExac
   std::string reference = read_file(first + "/metrics.jsonl");
   EXPECT_EQ(read_file(second + "/metrics.jsonl"), reference);
   EXPECT_EQ(read_file(third + "/metrics.jsonl"), reference);
-  for (const std::string& stage : {"pretrain", "c0-w1a1"}) {
+  for (const char* stage : {"pretrain", "c0-w1a1"}) {
     Checkpoint a = load_checkpoint(first + "/checkpoints/" + stage + ".pt");
     for (const std::string& other : {second, third}) {
       Checkpoint b = load_checkpoint(other + "/checkpoints/" + stage + ".pt");

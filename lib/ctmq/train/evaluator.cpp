@@ -31,6 +31,16 @@ EvalMetrics MetricSums::metrics() const {
   return m;
 }
 
+void MetricSums::all_reduce(DistContext& dist) {
+  if (!dist.is_distributed()) return;
+  auto total = dist.all_reduce_sum({loss_sum, static_cast<double>(correct1),
+                                    static_cast<double>(correct5), static_cast<double>(images)});
+  loss_sum = total[0];
+  correct1 = static_cast<int64_t>(total[1]);
+  correct5 = static_cast<int64_t>(total[2]);
+  images = static_cast<int64_t>(total[3]);
+}
+
 nlohmann::json MetricSums::to_json() const {
   return {
       {"loss_sum", loss_sum}, {"correct1", correct1}, {"correct5", correct5}, {"images", images}};
@@ -57,15 +67,7 @@ EvalMetrics evaluate_split(const std::function<torch::Tensor(const torch::Tensor
     auto loss = torch::nn::functional::cross_entropy(logits, labels);
     sums.add(logits, labels, loss);
   }
-  if (dist && dist->is_distributed()) {
-    auto total = dist->all_reduce_sum({sums.loss_sum, static_cast<double>(sums.correct1),
-                                       static_cast<double>(sums.correct5),
-                                       static_cast<double>(sums.images)});
-    sums.loss_sum = total[0];
-    sums.correct1 = static_cast<int64_t>(total[1]);
-    sums.correct5 = static_cast<int64_t>(total[2]);
-    sums.images = static_cast<int64_t>(total[3]);
-  }
+  if (dist) sums.all_reduce(*dist);
   return sums.metrics();
 }
 

@@ -27,6 +27,8 @@ struct MetricSums {
   int64_t images = 0;
   void add(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& loss);
   EvalMetrics metrics() const;
+  /// Sums every rank's counts (collective: every rank calls it).
+  void all_reduce(DistContext& dist);
   nlohmann::json to_json() const;
   static MetricSums from_json(const nlohmann::json& doc);
 };

@@ -5,6 +5,24 @@
 #include "ctmq/core/errors.h"
 
 namespace ctmq {
+namespace {
+
+/// Two groups: `decay` options for the weights, the same options without weight decay for the
+/// no-decay parameters.
+template <typename OptimizerType, typename Options>
+std::unique_ptr<torch::optim::Optimizer> with_two_groups(Options decay,
+                                                         std::vector<torch::Tensor> decay_params,
+                                                         std::vector<torch::Tensor> plain_params) {
+  Options plain = decay;
+  plain.weight_decay(0.0);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::move(decay_params), std::make_unique<Options>(decay));
+  groups.emplace_back(std::move(plain_params), std::make_unique<Options>(plain));
+  return std::make_unique<OptimizerType>(groups, decay);
+}
+
+}  // namespace
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
                                                         QuantNetworkImpl& network, double lr) {
   auto no_decay_names = network.no_decay_parameter_names();
@@ -14,34 +32,19 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
     (no_decay.count(item.key()) ? plain_params : decay_params).push_back(item.value());
   }
   if (spec.name == "sgd") {
-    auto decay = torch::optim::SGDOptions(lr)
-                     .momentum(spec.momentum)
-                     .nesterov(spec.nesterov && spec.momentum > 0)
-                     .weight_decay(spec.weight_decay);
-    auto plain = decay;
-    plain.weight_decay(0.0);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay_params, std::make_unique<torch::optim::SGDOptions>(decay));
-    groups.emplace_back(plain_params, std::make_unique<torch::optim::SGDOptions>(plain));
-    return std::make_unique<torch::optim::SGD>(groups, decay);
+    return with_two_groups<torch::optim::SGD>(torch::optim::SGDOptions(lr)
+                                                  .momentum(spec.momentum)
+                                                  .nesterov(spec.nesterov && spec.momentum > 0)
+                                                  .weight_decay(spec.weight_decay),
+                                              decay_params, plain_params);
   }
   if (spec.name == "adam") {
-    auto decay = torch::optim::AdamOptions(lr).weight_decay(spec.weight_decay);
-    auto plain = decay;
-    plain.weight_decay(0.0);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay_params, std::make_unique<torch::optim::AdamOptions>(decay));
-    groups.emplace_back(plain_params, std::make_unique<torch::optim::AdamOptions>(plain));
-    return std::make_unique<torch::optim::Adam>(groups, decay);
+    return with_two_groups<torch::optim::Adam>(
+        torch::optim::AdamOptions(lr).weight_decay(spec.weight_decay), decay_params, plain_params);
   }
   if (spec.name == "adamw") {
-    auto decay = torch::optim::AdamWOptions(lr).weight_decay(spec.weight_decay);
-    auto plain = decay;
-    plain.weight_decay(0.0);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay_params, std::make_unique<torch::optim::AdamWOptions>(decay));
-    groups.emplace_back(plain_params, std::make_unique<torch::optim::AdamWOptions>(plain));
-    return std::make_unique<torch::optim::AdamW>(groups, decay);
+    return with_two_groups<torch::optim::AdamW>(
+        torch::optim::AdamWOptions(lr).weight_decay(spec.weight_decay), decay_params, plain_params);
   }
   throw SpecError("/optimizer/name: unknown optimizer \"" + spec.name + "\"");
 }

@@ -86,7 +86,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     const auto& p = resume->progress;
     first_epoch = p.at("epoch").get<int64_t>();
     first_step = p.at("next_step").get<int64_t>();
-    train_sums = MetricSums::from_json(p.at("train_sums"));
+    if (writer) train_sums = MetricSums::from_json(p.at("train_sums"));
     record.history = p.at("history");
     record.best_metrics = p.at("best");
     record.epochs_done = first_epoch;
@@ -147,11 +147,14 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
                        images_this_run / std::max(1e-9, seconds), lr});
       if (any_rank_stopping(env.dist)) {
         progress.finish();
+        // The resume state keeps the epoch's sums of every rank, reloaded by rank 0 alone.
+        MetricSums all_ranks = train_sums;
+        all_ranks.all_reduce(env.dist);
         if (writer) {
           ResumeState state{module_state(network),
                             {{"epoch", epoch},
                              {"next_step", step},
-                             {"train_sums", train_sums.to_json()},
+                             {"train_sums", all_ranks.to_json()},
                              {"history", record.history},
                              {"best", record.best_metrics}}};
           save_resume_state(env.paths.resume_state(stage.id), state, *optimizer);
@@ -171,14 +174,8 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     const double train_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     EvalMetrics val = evaluate_split([&](const torch::Tensor& x) { return network.forward(x); },
                                      *env.data.val, env.device, &env.dist);
+    train_sums.all_reduce(env.dist);
     EvalMetrics train = train_sums.metrics();
-    if (env.dist.is_distributed()) {
-      auto total =
-          env.dist.all_reduce_sum({train_sums.loss_sum, static_cast<double>(train_sums.correct1),
-                                   static_cast<double>(train_sums.images)});
-      train.loss = total[0] / std::max(1.0, total[2]);
-      train.top1 = 100.0 * total[1] / std::max(1.0, total[2]);
-    }
     const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     const double images_per_second =
         images_this_run * env.dist.world_size() / std::max(1e-9, train_seconds);
