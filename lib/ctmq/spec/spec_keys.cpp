@@ -263,12 +263,13 @@ std::vector<SpecKey> build_keys() {
       [](ExperimentSpec& s) -> std::optional<double>& { return s.cycles.accurate_lr; },
       "Learning rate of each cycle's accurate stage (null = pretrain.lr, else optimizer.lr)."));
 
-  keys.push_back(
-      runtime_only(text("/train/amp", [](ExperimentSpec& s) -> std::string& { return s.train.amp; },
-                        "Mixed precision on CUDA (ignored on CPU).", {"off", "bf16", "fp16"})));
+  keys.push_back(runtime_only(
+      text("/train/amp", [](ExperimentSpec& s) -> std::string& { return s.train.amp; },
+           "Mixed precision on CUDA; accepted but not implemented yet: no effect anywhere.",
+           {"off", "bf16", "fp16"})));
   keys.push_back(runtime_only(flag(
       "/train/channels_last", [](ExperimentSpec& s) -> bool& { return s.train.channels_last; },
-      "Channels-last memory format on CUDA (ignored on CPU).")));
+      "Channels-last memory format on CUDA; accepted but not implemented yet: no effect.")));
   keys.push_back(runtime_only(integer(
       "/train/log_interval", [](ExperimentSpec& s) -> int64_t& { return s.train.log_interval; },
       "Steps between plain log lines when stderr is not a terminal.", 1)));
