@@ -1,4 +1,5 @@
 #include "ctmq/io/export.h"
+#include "ctmq/io/network_meta.h"
 
 #include <cstring>
 #include <set>
@@ -38,17 +39,6 @@ torch::Tensor pack_bits(const torch::Tensor& codes) {
   bits = torch::constant_pad_nd(bits, {0, padded - bits.numel()}, 0).reshape({-1, 8});
   torch::Tensor weights = torch::tensor({1, 2, 4, 8, 16, 32, 64, 128}, torch::kByte);
   return bits.mul(weights).sum(1).to(torch::kByte);
-}
-
-nlohmann::json network_json(const NetworkConfig& c) {
-  return {{"arch", c.arch},
-          {"in_channels", c.in_channels},
-          {"num_classes", c.num_classes},
-          {"first_last_bits", c.first_last_bits},
-          {"block", c.block},
-          {"weight_quantizer", c.weight_quantizer},
-          {"activation_quantizer", c.activation_quantizer},
-          {"weight_granularity", c.weight_granularity}};
 }
 
 std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& config) {
@@ -104,7 +94,7 @@ std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& conf
   const nlohmann::json header = {
       {"format", "ctmq-export"},
       {"version", kExportVersion},
-      {"network", network_json(config)},
+      {"network", network_config_to_json(config)},
       {"bits", {{"weights", network.weight_bits()}, {"activations", network.activation_bits()}}},
       {"layers", layers},
       {"tensors", tensors}};

@@ -1,4 +1,5 @@
 #include "ctmq/io/exported_model.h"
+#include "ctmq/io/network_meta.h"
 
 #include <cstring>
 #include <map>
@@ -64,19 +65,6 @@ torch::Tensor unpack_bits(const torch::Tensor& packed, const std::vector<int64_t
   return bits.slice(0, 0, numel).to(torch::kLong).mul_(2).sub_(1).reshape(shape);
 }
 
-NetworkConfig config_of(const nlohmann::json& j) {
-  NetworkConfig c;
-  c.arch = j.at("arch").get<std::string>();
-  c.in_channels = j.at("in_channels").get<int64_t>();
-  c.num_classes = j.at("num_classes").get<int64_t>();
-  c.first_last_bits = j.at("first_last_bits").get<int>();
-  c.block = j.at("block").get<std::string>();
-  c.weight_quantizer = j.at("weight_quantizer").get<std::string>();
-  c.activation_quantizer = j.at("activation_quantizer").get<std::string>();
-  c.weight_granularity = j.at("weight_granularity").get<std::string>();
-  return c;
-}
-
 torch::Tensor decode_layer(const nlohmann::json& layer, const BlobReader& blobs) {
   const std::string name = layer.at("name").get<std::string>();
   const std::string encoding = layer.at("encoding").get<std::string>();
@@ -123,7 +111,7 @@ ExportedModel ExportedModel::load(const std::string& path) {
       throw FormatError("unsupported version " + model.header_.at("version").dump());
     }
     const BlobReader blobs(bytes.data() + start + length, bytes.size() - start - length);
-    model.config_ = config_of(model.header_.at("network"));
+    model.config_ = network_config_from_json(model.header_, path);
     model.network_ = make_network(model.config_);
     const auto& bits = model.header_.at("bits");
     model.network_->set_bits(bits.at("weights").get<int>(), bits.at("activations").get<int>());
