@@ -4,10 +4,6 @@
 
 namespace ctmq {
 
-nlohmann::json EvalMetrics::to_json() const {
-  return {{"loss", loss}, {"top1", top1}, {"top5", top5}, {"images", images}};
-}
-
 void MetricSums::add(const torch::Tensor& logits, const torch::Tensor& labels,
                      const torch::Tensor& loss) {
   const int64_t n = labels.size(0);

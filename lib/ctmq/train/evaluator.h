@@ -16,7 +16,6 @@ struct EvalMetrics {
   double top1 = 0.0;
   double top5 = 0.0;
   int64_t images = 0;
-  nlohmann::json to_json() const;
 };
 
 /// Per-batch sums that make up EvalMetrics; also used for the training metrics of an epoch.

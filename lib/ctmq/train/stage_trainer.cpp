@@ -97,6 +97,22 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
 
   record.status = "running";
   if (writer) env.save_manifest();
+  // Writes where the stage stands (rank 0 only): weights, optimizer, position and sums.
+  auto save_progress = [&](int64_t epoch, int64_t next_step, const MetricSums& sums) {
+    ResumeState state{module_state(network),
+                      {{"epoch", epoch},
+                       {"next_step", next_step},
+                       {"train_sums", sums.to_json()},
+                       {"history", record.history},
+                       {"best", record.best_metrics}}};
+    save_resume_state(env.paths.resume_state(stage.id), state, *optimizer);
+    env.save_manifest();
+  };
+  auto score_val = [&] {
+    network.eval();
+    return evaluate_split([&](const torch::Tensor& x) { return network.forward(x); }, *env.data.val,
+                          env.device, &env.dist);
+  };
   const int64_t steps_per_epoch = train_loader.batches_per_epoch();
   const auto stage_start = Clock::now();
   spdlog::info("stage {} ({}): {} epochs at lr {}, {} steps per epoch, global batch {}", stage.id,
@@ -150,16 +166,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
         // The resume state keeps the epoch's sums of every rank, reloaded by rank 0 alone.
         MetricSums all_ranks = train_sums;
         all_ranks.all_reduce(env.dist);
-        if (writer) {
-          ResumeState state{module_state(network),
-                            {{"epoch", epoch},
-                             {"next_step", step},
-                             {"train_sums", all_ranks.to_json()},
-                             {"history", record.history},
-                             {"best", record.best_metrics}}};
-          save_resume_state(env.paths.resume_state(stage.id), state, *optimizer);
-          env.save_manifest();
-        }
+        if (writer) save_progress(epoch, step, all_ranks);
         int signal_number = stop_requested() ? stop_requested() : 15;
         spdlog::warn("{}: stopping on signal {} at epoch {}, step {}; state saved", stage.id,
                      signal_number, epoch + 1, step);
@@ -170,10 +177,8 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     first_step = 0;
 
     average_batch_norm_statistics(network, env.dist);
-    network.eval();
     const double train_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    EvalMetrics val = evaluate_split([&](const torch::Tensor& x) { return network.forward(x); },
-                                     *env.data.val, env.device, &env.dist);
+    EvalMetrics val = score_val();
     train_sums.all_reduce(env.dist);
     EvalMetrics train = train_sums.metrics();
     const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
@@ -207,24 +212,13 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
         "top5 {:.2f}% | {:.0f} img/s, lr {:.3g}, {:.1f}s",
         stage.id, epoch + 1, stage.epochs, train.loss, train.top1, val.loss, val.top1, val.top5,
         images_per_second, lr, seconds);
-    if (writer) {
-      ResumeState state{module_state(network),
-                        {{"epoch", epoch + 1},
-                         {"next_step", 0},
-                         {"train_sums", MetricSums{}.to_json()},
-                         {"history", record.history},
-                         {"best", record.best_metrics}}};
-      save_resume_state(env.paths.resume_state(stage.id), state, *optimizer);
-      record.wall_seconds += seconds;
-      env.save_manifest();
-    }
+    record.wall_seconds += seconds;
+    if (writer) save_progress(epoch + 1, 0, MetricSums{});
   }
 
   if (stage.epochs == 0 || record.final_metrics.empty()) {
     // An untrained stage still records what its weights score.
-    network.eval();
-    EvalMetrics val = evaluate_split([&](const torch::Tensor& x) { return network.forward(x); },
-                                     *env.data.val, env.device, &env.dist);
+    EvalMetrics val = score_val();
     record.final_metrics = {
         {"val_loss", val.loss}, {"val_top1", val.top1}, {"val_top5", val.top5}, {"epoch", 0}};
     record.best_metrics = {{"val_top1", val.top1}, {"val_top5", val.top5}, {"epoch", 0}};
