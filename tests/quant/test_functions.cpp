@@ -165,3 +165,73 @@ TEST(DoReFa, StraightThroughTheRounding) {
 
 }  // namespace
 }  // namespace ctmq
+
+namespace ctmq {
+namespace {
+
+// The fused CPU loops (contiguous float input) against the ATen path (the same function on a
+// non-contiguous view): equal values and gradients on a tensor large enough to be split across
+// threads and vector lanes, with values exactly on rounding ties and beyond the clip range.
+struct FusedVsAten {
+  torch::Tensor values, grad_x, grad_alpha;
+};
+
+template <typename Quantize>
+FusedVsAten run_quantizer(const torch::Tensor& input, const torch::Tensor& upstream,
+                          bool contiguous, Quantize quantize) {
+  // [n, m] stored transposed: the same values, not contiguous unless copied.
+  torch::Tensor x = input.t().contiguous().t();
+  if (contiguous) x = x.contiguous();
+  x = x.detach().requires_grad_();
+  torch::Tensor alpha = torch::full({1}, 1.25).requires_grad_();
+  torch::Tensor q = quantize(x, alpha);
+  q.backward(upstream);
+  return {q.detach(), x.grad(), alpha.grad().defined() ? alpha.grad() : torch::zeros({1})};
+}
+
+torch::Tensor tricky_inputs() {
+  torch::manual_seed(7);
+  torch::Tensor x = torch::randn({300, 700}) * 1.5;
+  // Exact ties of the 3-bit signed grid of [-1.25, 1.25] (step 2.5/7) and values past the clip.
+  const double step = 2.5 / 7;
+  x[0] = torch::arange(-12, 12)
+             .to(torch::kFloat)
+             .mul(step / 2)
+             .sub(1.25)
+             .repeat({30})
+             .slice(0, 0, 700);
+  x[1].fill_(1.25);
+  x[2].fill_(-3.0);
+  return x;
+}
+
+TEST(FusedKernels, PactMatchesAtenPathSignedAndUnsigned) {
+  torch::Tensor x = tricky_inputs();
+  torch::Tensor g = torch::randn(x.sizes());
+  for (bool is_signed : {false, true}) {
+    for (int bits : {2, 3, 4}) {
+      auto quantize = [&](const torch::Tensor& in, const torch::Tensor& alpha) {
+        return pact_quantize(in, alpha, bits, is_signed);
+      };
+      FusedVsAten fused = run_quantizer(x, g, true, quantize);
+      FusedVsAten aten = run_quantizer(x, g, false, quantize);
+      EXPECT_TRUE(torch::equal(fused.values, aten.values)) << "bits " << bits;
+      EXPECT_TRUE(torch::equal(fused.grad_x, aten.grad_x)) << "bits " << bits;
+      EXPECT_NEAR(fused.grad_alpha.item<double>(), aten.grad_alpha.item<double>(),
+                  1e-4 * (1 + std::abs(aten.grad_alpha.item<double>())));
+    }
+  }
+}
+
+TEST(FusedKernels, ApproxSignMatchesAtenPath) {
+  torch::Tensor x = tricky_inputs();
+  torch::Tensor g = torch::randn(x.sizes());
+  auto quantize = [](const torch::Tensor& in, const torch::Tensor&) { return approx_sign(in); };
+  FusedVsAten fused = run_quantizer(x, g, true, quantize);
+  FusedVsAten aten = run_quantizer(x, g, false, quantize);
+  EXPECT_TRUE(torch::equal(fused.values, aten.values));
+  expect_close(fused.grad_x, aten.grad_x, 1e-6);
+}
+
+}  // namespace
+}  // namespace ctmq

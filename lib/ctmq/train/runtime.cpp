@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "ctmq/core/allocator.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/train/commands.h"
 
@@ -17,6 +18,7 @@ void apply_runtime_options(const RuntimeOptions& options) {
   int64_t threads = options.threads > 0 ? options.threads
                                         : static_cast<int64_t>(std::thread::hardware_concurrency());
   torch::set_num_threads(static_cast<int>(std::max<int64_t>(1, threads)));
+  tune_allocator_for_training();
 }
 
 }  // namespace ctmq
