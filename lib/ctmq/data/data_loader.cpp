@@ -28,6 +28,9 @@ DataLoader::DataLoader(std::shared_ptr<const data::SampleSource> source, LoaderO
   const int64_t n = source_->size(), w = options_.world_size;
   shard_size_ = options_.pad_shards ? (n + w - 1) / w : (n - options_.rank + w - 1) / w;
   pin_memory_ = torch::cuda::is_available();
+  // Batches in flight: the window of each worker, the one being consumed, the one just freed.
+  buffers_ = data::BatchBufferPool::create(
+      static_cast<size_t>(std::max<int64_t>({options_.prefetch, options_.workers, 1}) + 2));
   cv::setNumThreads(0);
 }
 
@@ -127,9 +130,11 @@ Batch DataLoader::build_batch(int64_t b) {
   const int64_t count = end - begin;
   const int64_t sample_numel = source_->channels() * source_->height() * source_->width();
   Batch batch;
+  const std::vector<int64_t> shape{count, source_->channels(), source_->height(), source_->width()};
   batch.images =
-      torch::empty({count, source_->channels(), source_->height(), source_->width()},
-                   torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(pin_memory_));
+      pin_memory_
+          ? torch::empty(shape, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true))
+          : buffers_->take_float(shape);
   batch.labels = torch::empty({count}, torch::TensorOptions().dtype(torch::kInt64));
   float* images = batch.images.data_ptr<float>();
   int64_t* labels = batch.labels.data_ptr<int64_t>();

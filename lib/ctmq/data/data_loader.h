@@ -37,6 +37,7 @@
 
 #include <torch/torch.h>
 
+#include "ctmq/data/batch_buffer_pool.h"
 #include "ctmq/data/sample_source.h"
 
 namespace ctmq {
@@ -99,6 +100,7 @@ class DataLoader {
   int64_t bad_at_scan_;
   int64_t shard_size_ = 0;
   bool pin_memory_ = false;
+  std::shared_ptr<data::BatchBufferPool> buffers_;  // unpinned batches reuse their memory
 
   // The running epoch.
   int64_t epoch_ = -1;
