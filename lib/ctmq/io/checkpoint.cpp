@@ -16,10 +16,13 @@ constexpr int64_t kVersion = 1;
 StateDict module_state(const torch::nn::Module& module) {
   StateDict state;
   for (const auto& item : module.named_parameters(/*recurse=*/true)) {
-    state[item.key()] = item.value().detach().to(torch::kCPU).clone();
+    // Contiguous whatever the training memory format, so that files are plain NCHW tensors.
+    state[item.key()] =
+        item.value().detach().to(torch::kCPU).clone(torch::MemoryFormat::Contiguous);
   }
   for (const auto& item : module.named_buffers(/*recurse=*/true)) {
-    state[item.key()] = item.value().detach().to(torch::kCPU).clone();
+    state[item.key()] =
+        item.value().detach().to(torch::kCPU).clone(torch::MemoryFormat::Contiguous);
   }
   return state;
 }

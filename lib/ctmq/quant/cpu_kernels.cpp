@@ -68,7 +68,10 @@ float pact_grad_range(const float* __restrict in, const float* __restrict grad,
 }  // namespace
 
 bool fusable(const torch::Tensor& x) {
-  return x.device().is_cpu() && x.scalar_type() == torch::kFloat && x.is_contiguous();
+  // Elementwise loops only need dense memory: NCHW or channels-last (the outputs are made with
+  // empty_like, which keeps the layout, and gradients are brought to the same layout).
+  return x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+         (x.is_contiguous() || x.is_contiguous(torch::MemoryFormat::ChannelsLast));
 }
 
 torch::Tensor sign_forward(const torch::Tensor& x) {
@@ -82,7 +85,7 @@ torch::Tensor sign_forward(const torch::Tensor& x) {
 }
 
 torch::Tensor approx_sign_backward(const torch::Tensor& x, const torch::Tensor& grad) {
-  torch::Tensor g = grad.contiguous();
+  torch::Tensor g = grad.contiguous(x.suggest_memory_format());
   torch::Tensor out = torch::empty_like(x);
   const float* in = x.data_ptr<float>();
   const float* gi = g.data_ptr<float>();
@@ -110,7 +113,7 @@ torch::Tensor pact_forward(const torch::Tensor& x, float alpha, int64_t levels, 
 
 std::pair<torch::Tensor, double> pact_backward(const torch::Tensor& x, const torch::Tensor& grad,
                                                float alpha, bool is_signed) {
-  torch::Tensor g = grad.contiguous();
+  torch::Tensor g = grad.contiguous(x.suggest_memory_format());
   torch::Tensor out = torch::empty_like(x);
   const float* in = x.data_ptr<float>();
   const float* gi = g.data_ptr<float>();

@@ -19,6 +19,7 @@
 #include "ctmq/spec/spec_parser.h"
 #include "ctmq/train/commands.h"
 #include "ctmq/train/device.h"
+#include "ctmq/train/mixed_precision.h"
 #include "ctmq/train/stage_trainer.h"
 #include "ctmq/train/stop_signal.h"
 
@@ -134,6 +135,7 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   NetworkConfig config = network_config(spec.model, spec.quant, data.in_channels);
   auto network = make_network(config);
   network->to(device);
+  if (spec.train.channels_last) convert_to_channels_last(*network);
   if (spec.model.sync_bn && dist->is_distributed()) {
     network->set_batch_norm_sync(std::make_shared<GlooSyncBatchNorm>(*dist));
   }
@@ -149,6 +151,8 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                          {"network", network_config_to_json(config)}};
   StageEnvironment stage_env{spec, paths,    device, *dist,
                              data, *network, meta,   [&] { save_manifest(paths, manifest); }};
+  stage_env.amp = resolve_amp(spec.train.amp, device);
+  stage_env.channels_last = spec.train.channels_last;
   if (const char* stop_at = std::getenv("CTMQ_TEST_STOP_AT_STEP")) {
     stage_env.stop_at_step = std::atoll(stop_at);
   }

@@ -94,6 +94,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
   }
   env.dist.broadcast_module(network);
   GradientBucketer bucketer(network.parameters(true));
+  LossScaler loss_scaler(env.amp.scale_loss);
 
   record.status = "running";
   if (writer) env.save_manifest();
@@ -136,11 +137,16 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
       set_learning_rate(*optimizer, lr);
       auto images = batch->images.to(env.device, /*non_blocking=*/true);
       auto labels = batch->labels.to(env.device, /*non_blocking=*/true);
-      auto logits = network.forward(images);
-      auto loss = torch::nn::functional::cross_entropy(
-          logits, labels,
-          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
-              spec.optimizer.label_smoothing));
+      if (env.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+      torch::Tensor logits, loss;
+      {
+        AutocastScope autocast(env.amp);
+        logits = network.forward(images);
+        loss = torch::nn::functional::cross_entropy(
+            logits, labels,
+            torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+                spec.optimizer.label_smoothing));
+      }
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
         throw Error("stage " + stage.id + ": loss became " + std::to_string(loss_value) +
@@ -150,9 +156,10 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
                     env.paths.resume_state(stage.id) + " (lower the learning rate and rerun)");
       }
       optimizer->zero_grad();
-      loss.backward();
+      loss_scaler.scale(loss).backward();
       bucketer.all_reduce_average(env.dist);
-      optimizer->step();
+      // Every rank holds the same averaged gradients, so all skip (or take) the same steps.
+      if (loss_scaler.unscale_and_update(network.parameters(true))) optimizer->step();
       train_sums.add(logits.detach(), labels, loss.detach());
       ++step;
       images_this_run += labels.size(0);

@@ -12,6 +12,7 @@
 #include "ctmq/io/manifest.h"
 #include "ctmq/models/network.h"
 #include "ctmq/spec/spec.h"
+#include "ctmq/train/mixed_precision.h"
 
 namespace ctmq {
 
@@ -27,6 +28,8 @@ struct StageEnvironment {
   QuantNetworkImpl& network;
   nlohmann::json checkpoint_meta;       ///< spec hash, version, network config; stage fields added
   std::function<void()> save_manifest;  ///< writes manifest.json (rank 0 only)
+  AmpSetting amp{};                     ///< train.amp as it applies to this device
+  bool channels_last = false;           ///< batches (and the network) in channels-last memory
   /// Testing hook (env CTMQ_TEST_STOP_AT_STEP): this process raises SIGTERM on itself after
   /// that many training steps, so tests can interrupt a run at an exact point. 0 = off.
   int64_t stop_at_step = 0;
