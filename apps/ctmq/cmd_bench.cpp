@@ -49,6 +49,39 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
     print_json(bench_loader_command(loader->spec.resolve(), loader->threads, loader->images));
     return 0;
   });
+
+  struct AllReduceBenchFlags {
+    int64_t params = 11689512;  // ResNet-18
+    double bucket_mib = 4.0;
+    int iters = 20;
+    std::string backend = "auto";
+    int64_t timeout = 300;
+  };
+  auto all_reduce = std::make_shared<AllReduceBenchFlags>();
+  CLI::App* all_reduce_command = bench->add_subcommand(
+      "allreduce", "Time of one step's gradient all-reduce; one process per rank (torchrun/Slurm)");
+  all_reduce_command->add_option("--params", all_reduce->params, "Gradient floats per step")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
+  all_reduce_command->add_option("--bucket-mib", all_reduce->bucket_mib, "Bucket size in MiB")
+      ->check(CLI::Range(0.001, 4096.0))
+      ->capture_default_str();
+  all_reduce_command->add_option("--iters", all_reduce->iters, "Timed all-reduces")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  all_reduce_command->add_option("--dist-backend", all_reduce->backend, "auto, gloo or nccl")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+      ->capture_default_str();
+  all_reduce_command
+      ->add_option("--dist-timeout", all_reduce->timeout, "Seconds before a stuck collective fails")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  on_run(all_reduce_command, [all_reduce] {
+    print_json(bench_all_reduce_command(all_reduce->params, all_reduce->bucket_mib,
+                                        all_reduce->iters, all_reduce->backend,
+                                        all_reduce->timeout));
+    return 0;
+  });
 }
 
 }  // namespace ctmq::cli

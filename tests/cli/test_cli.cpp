@@ -22,6 +22,7 @@ TEST(Cli, HelpListsEverySubcommand) {
   }
   EXPECT_EQ(run_ctmq("train --help").exit_code, 0);
   EXPECT_EQ(run_ctmq("bench train --help").exit_code, 0);
+  EXPECT_EQ(run_ctmq("bench allreduce --help").exit_code, 0);
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {
@@ -38,6 +39,14 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(level.exit_code, 2);
   EXPECT_NE(level.output.find("--log-level"), std::string::npos) << level.output;
   EXPECT_EQ(run_ctmq("eval").exit_code, 2);  // needs --checkpoint or --exported
+}
+
+TEST(Cli, BenchAllReduceNeedsSeveralProcessesAndValidFlags) {
+  auto alone = run_ctmq("bench allreduce --params 1000");
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_NE(alone.output.find("WORLD_SIZE"), std::string::npos) << alone.output;
+  EXPECT_EQ(run_ctmq("bench allreduce --params 0").exit_code, 2);
+  EXPECT_EQ(run_ctmq("bench allreduce --dist-backend mpi").exit_code, 2);
 }
 
 TEST(Cli, PlanPrintsEveryShippedSpec) {

@@ -71,6 +71,12 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
 /// `ctmq bench loader`: images per second of the spec's training transform.
 nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads, int64_t images);
 
+/// `ctmq bench allreduce`: time of one step's bucketed gradient all-reduce for `num_params`
+/// float32 gradients, in the process group of the environment (torchrun or Slurm variables);
+/// run one process per rank.
+nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, int iters,
+                                        const std::string& backend, int64_t timeout_seconds);
+
 /// `ctmq data check`: every file of every split decoded; bad files listed.
 nlohmann::json check_data(const std::string& root, const std::string& format,
                           const std::string& val_labels);

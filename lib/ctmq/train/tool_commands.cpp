@@ -6,14 +6,34 @@
 #include <chrono>
 #include <sstream>
 
+#include "ctmq/core/errors.h"
 #include "ctmq/data/bench_loader.h"
 #include "ctmq/data/data_check.h"
 #include "ctmq/data/dataset_factory.h"
+#include "ctmq/dist/bench_all_reduce.h"
+#include "ctmq/dist/dist_env.h"
+#include "ctmq/dist/process_group.h"
 #include "ctmq/train/commands.h"
 #include "ctmq/train/device.h"
 #include "ctmq/train/optimizer_factory.h"
 
 namespace ctmq {
+
+nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, int iters,
+                                        const std::string& backend, int64_t timeout_seconds) {
+  DistEnv env = detect_dist_env_from_process();
+  if (env.world_size < 2) {
+    throw SpecError(
+        "bench allreduce: needs 2 or more processes (set RANK, WORLD_SIZE, MASTER_ADDR and "
+        "MASTER_PORT, or run under torchrun or srun)");
+  }
+  auto context = DistContext::create(env, backend, std::chrono::seconds(timeout_seconds));
+  const auto bucket_bytes = static_cast<size_t>(bucket_mib * 1024 * 1024);
+  nlohmann::json result = bench_all_reduce(*context, num_params, bucket_bytes, iters);
+  result["benchmark"] = "allreduce";
+  result["rank"] = context->rank();
+  return result;
+}
 
 nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime, int64_t steps,
                            int bits) {
