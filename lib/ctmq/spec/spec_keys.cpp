@@ -265,11 +265,13 @@ std::vector<SpecKey> build_keys() {
 
   keys.push_back(runtime_only(
       text("/train/amp", [](ExperimentSpec& s) -> std::string& { return s.train.amp; },
-           "Mixed precision on CUDA; accepted but not implemented yet: no effect anywhere.",
+           "Mixed precision on CUDA: autocast to bf16, or fp16 with dynamic loss scaling. "
+           "On a CPU run it is switched off with a warning.",
            {"off", "bf16", "fp16"})));
   keys.push_back(runtime_only(flag(
       "/train/channels_last", [](ExperimentSpec& s) -> bool& { return s.train.channels_last; },
-      "Channels-last memory format on CUDA; accepted but not implemented yet: no effect.")));
+      "Channels-last (NHWC) memory for the network and its batches, on any device; "
+      "checkpoints stay NCHW.")));
   keys.push_back(runtime_only(integer(
       "/train/log_interval", [](ExperimentSpec& s) -> int64_t& { return s.train.log_interval; },
       "Steps between plain log lines when stderr is not a terminal.", 1)));
