@@ -27,6 +27,10 @@ class CountingSource : public data::SampleSource {
     out[0] = static_cast<float>(i);
     for (int k = 1; k < 4; ++k) out[k] = static_cast<float>(rng.uniform());
   }
+  void load_pixels(int64_t i, uint64_t, uint8_t* out) const override {
+    for (int k = 0; k < 4; ++k) out[k] = static_cast<uint8_t>(i);
+  }
+  data::Normalization normalization() const override { return {}; }
   std::string describe(int64_t i) const override { return "sample" + std::to_string(i); }
 
  private:

@@ -279,3 +279,50 @@ TEST(ImageFolder, FailModeStopsAtTheFirstBadFile) {
 
 }  // namespace
 }  // namespace ctmq::data
+
+namespace ctmq::data {
+namespace {
+
+// Every batch of a loader, train and val, as float32 network input on the CPU.
+std::vector<torch::Tensor> all_inputs(DataLoader& loader) {
+  std::vector<torch::Tensor> out;
+  loader.start_epoch(4);
+  while (auto batch = loader.next()) out.push_back(batch_images_on(*batch, torch::kCPU));
+  return out;
+}
+
+void expect_uint8_batches_match_float(const DataSpec& spec) {
+  DataSplits floats = open_dataset(spec, 9, 0, 1);
+  DataSplits bytes = open_dataset(spec, 9, 0, 1, 0, /*uint8_batches=*/true);
+  bytes.train->start_epoch(0);
+  EXPECT_EQ(bytes.train->next()->images.scalar_type(), torch::kUInt8);
+  for (auto split : {&DataSplits::train, &DataSplits::val}) {
+    auto a = all_inputs(*(floats.*split));
+    auto b = all_inputs(*(bytes.*split));
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(b[i].scalar_type(), torch::kFloat32);
+      // The same pixels and crops; only where the normalisation rounds may differ (1 ulp).
+      EXPECT_TRUE(torch::allclose(a[i], b[i], 0, 1e-5)) << spec.format << " batch " << i;
+    }
+  }
+}
+
+TEST(Uint8Batches, NormalisedOnTheDeviceEqualTheFloatBatches) {
+  TempDir root;
+  make_tree(root);
+  expect_uint8_batches_match_float(imagenet_spec(root.path()));
+
+  DataSpec fashion;
+  fashion.format = "fashion-mnist";
+  fashion.root = CTMQ_FASHION_MNIST_DIR;
+  fashion.image_size = 28;
+  fashion.batch_size = 64;
+  fashion.workers = 2;
+  fashion.train_limit = 200;
+  fashion.val_limit = 100;
+  expect_uint8_batches_match_float(fashion);
+}
+
+}  // namespace
+}  // namespace ctmq::data

@@ -18,8 +18,8 @@ BatchBufferPool::~BatchBufferPool() {
   for (const Buffer& buffer : free_) std::free(buffer.data);
 }
 
-torch::Tensor BatchBufferPool::take_float(at::IntArrayRef sizes) {
-  size_t bytes = sizeof(float);
+torch::Tensor BatchBufferPool::take(at::IntArrayRef sizes, torch::ScalarType dtype) {
+  size_t bytes = c10::elementSize(dtype);
   for (int64_t size : sizes) bytes *= static_cast<size_t>(size);
   bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   void* data = nullptr;
@@ -41,7 +41,7 @@ torch::Tensor BatchBufferPool::take_float(at::IntArrayRef sizes) {
   std::shared_ptr<BatchBufferPool> self = shared_from_this();
   return torch::from_blob(
       data, sizes, [self, bytes](void* p) { self->give_back(p, bytes); },
-      torch::TensorOptions().dtype(torch::kFloat32));
+      torch::TensorOptions().dtype(dtype));
 }
 
 void BatchBufferPool::give_back(void* data, size_t bytes) {

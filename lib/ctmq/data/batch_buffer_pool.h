@@ -20,8 +20,9 @@ class BatchBufferPool : public std::enable_shared_from_this<BatchBufferPool> {
   BatchBufferPool(const BatchBufferPool&) = delete;
   BatchBufferPool& operator=(const BatchBufferPool&) = delete;
 
-  /// An uninitialised float32 CPU tensor of `sizes`; its memory returns to the pool when freed.
-  torch::Tensor take_float(at::IntArrayRef sizes);
+  /// An uninitialised CPU tensor of `sizes` and `dtype`; its memory returns to the pool when
+  /// freed.
+  torch::Tensor take(at::IntArrayRef sizes, torch::ScalarType dtype);
   /// Idle buffers held now.
   size_t idle() const;
 

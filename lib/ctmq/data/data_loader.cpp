@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <opencv2/core.hpp>
+#include <type_traits>
 
 #include "ctmq/core/errors.h"
 #include "ctmq/data/rng.h"
@@ -131,25 +132,37 @@ Batch DataLoader::build_batch(int64_t b) {
   const int64_t sample_numel = source_->channels() * source_->height() * source_->width();
   Batch batch;
   const std::vector<int64_t> shape{count, source_->channels(), source_->height(), source_->width()};
-  batch.images =
-      pin_memory_
-          ? torch::empty(shape, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true))
-          : buffers_->take_float(shape);
+  const torch::ScalarType dtype = options_.uint8_batches ? torch::kUInt8 : torch::kFloat32;
+  batch.images = pin_memory_
+                     ? torch::empty(shape, torch::TensorOptions().dtype(dtype).pinned_memory(true))
+                     : buffers_->take(shape, dtype);
   batch.labels = torch::empty({count}, torch::TensorOptions().dtype(torch::kInt64));
-  float* images = batch.images.data_ptr<float>();
+  batch.normalization = source_->normalization();
   int64_t* labels = batch.labels.data_ptr<int64_t>();
   for (int64_t j = 0; j < count; ++j) {
-    load_sample(indices_[begin + j], images + j * sample_numel, labels + j);
+    if (options_.uint8_batches) {
+      load_sample(indices_[begin + j], batch.images.data_ptr<uint8_t>() + j * sample_numel,
+                  labels + j);
+    } else {
+      load_sample(indices_[begin + j], batch.images.data_ptr<float>() + j * sample_numel,
+                  labels + j);
+    }
   }
   return batch;
 }
 
-void DataLoader::load_sample(int64_t index, float* out, int64_t* label) {
+template <typename Pixel>
+void DataLoader::load_sample(int64_t index, Pixel* out, int64_t* label) {
   const int64_t n = source_->size();
   for (int attempt = 0; attempt < kMaxSubstitutes && attempt < n; ++attempt) {
     const int64_t candidate = (index + attempt) % n;
     try {
-      source_->load(candidate, data::mix_seed(options_.seed, epoch_, candidate), out);
+      const uint64_t seed = data::mix_seed(options_.seed, epoch_, candidate);
+      if constexpr (std::is_same_v<Pixel, uint8_t>) {
+        source_->load_pixels(candidate, seed, out);
+      } else {
+        source_->load(candidate, seed, out);
+      }
       *label = source_->label(candidate);
       return;
     } catch (const data::BadSampleError& e) {
@@ -163,6 +176,23 @@ void DataLoader::load_sample(int64_t index, float* out, int64_t* label) {
     }
   }
   throw DataError("too many consecutive bad images after " + source_->describe(index));
+}
+
+torch::Tensor batch_images_on(const Batch& batch, const torch::Device& device) {
+  torch::Tensor images = batch.images.to(device, /*non_blocking=*/true);
+  if (images.scalar_type() != torch::kUInt8) return images;
+  // (v / 255 - mean) / std as v * scale + shift, with scale and shift rounded to float exactly as
+  // the CPU transforms round them.
+  const int64_t channels = images.size(1);
+  std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
+  for (size_t c = 0; c < scale.size(); ++c) {
+    scale[c] = 1.f / (255.f * batch.normalization.std[c]);
+    shift[c] = -batch.normalization.mean[c] / batch.normalization.std[c];
+  }
+  auto per_channel = [&](const std::vector<float>& values) {
+    return torch::tensor(values).view({1, channels, 1, 1}).to(device);
+  };
+  return images.to(torch::kFloat32).mul_(per_channel(scale)).add_(per_channel(shift));
 }
 
 }  // namespace ctmq

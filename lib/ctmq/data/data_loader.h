@@ -42,12 +42,17 @@
 
 namespace ctmq {
 
-/// One batch: images float32 NCHW normalised, on the CPU (pinned when CUDA is available);
-/// labels int64 [N].
+/// One batch on the CPU (pinned when CUDA is available): images float32 NCHW normalised, or
+/// uint8 NCHW pixels still to be normalised (LoaderOptions::uint8_batches); labels int64 [N].
 struct Batch {
   torch::Tensor images;
   torch::Tensor labels;
+  data::Normalization normalization{};  ///< what turns uint8 images into the network's input
 };
+
+/// The batch's images on `device` as the network's float32 input; uint8 batches are converted
+/// and normalised there, with the same arithmetic as the CPU transforms.
+torch::Tensor batch_images_on(const Batch& batch, const torch::Device& device);
 
 struct LoaderOptions {
   int64_t batch_size = 128;
@@ -60,6 +65,9 @@ struct LoaderOptions {
   int64_t world_size = 1;
   bool pad_shards = true;  ///< every rank gets ceil(N / world_size) samples (see above)
   bool skip_bad = true;    ///< data.on_bad_image: skip (true) or fail
+  /// Batches of uint8 pixels, normalised by batch_images_on() on the device: a quarter of the
+  /// host-to-device bytes. Chosen for CUDA runs.
+  bool uint8_batches = false;
 };
 
 class DataLoader {
@@ -91,7 +99,8 @@ class DataLoader {
     std::exception_ptr error;
   };
   Batch build_batch(int64_t b);
-  void load_sample(int64_t index, float* out, int64_t* label);
+  template <typename Pixel>  // float: normalised samples; uint8_t: pixels
+  void load_sample(int64_t index, Pixel* out, int64_t* label);
   void worker_loop();
   void stop_workers();
 

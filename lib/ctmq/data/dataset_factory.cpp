@@ -114,7 +114,7 @@ DatasetSources open_sources(const DataSpec& spec, bool with_val) {
 }  // namespace data
 
 DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_t world_size,
-                        int64_t val_batch_size) {
+                        int64_t val_batch_size, bool uint8_batches) {
   const data::DatasetSources sources = data::open_sources(spec);
   LoaderOptions train;
   train.batch_size = spec.batch_size;
@@ -127,6 +127,7 @@ DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_
   train.world_size = world_size;
   train.pad_shards = true;
   train.skip_bad = spec.on_bad_image != "fail";
+  train.uint8_batches = uint8_batches;
   LoaderOptions val = train;
   val.batch_size = val_batch_size > 0 ? val_batch_size : spec.batch_size;
   val.shuffle = false;

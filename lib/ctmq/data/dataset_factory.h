@@ -31,8 +31,9 @@ struct DataSplits {
 /// Opens both splits of `spec` for this rank. `val_batch_size` 0 = spec.batch_size. Throws
 /// DataError naming the file or folder for missing or malformed data (and, with
 /// on_bad_image = fail, for the first bad file), SpecError for an unknown format.
+/// `uint8_batches`: see LoaderOptions (CUDA runs).
 DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_t world_size,
-                        int64_t val_batch_size = 0);
+                        int64_t val_batch_size = 0, bool uint8_batches = false);
 
 namespace data {
 

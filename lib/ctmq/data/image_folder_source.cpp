@@ -20,6 +20,13 @@ void ImageFolderSource::load(int64_t index, uint64_t rng_seed, float* out) const
                         norm_, out);
 }
 
+void ImageFolderSource::load_pixels(int64_t index, uint64_t rng_seed, uint8_t* out) const {
+  const std::string path = index_->path(index);
+  write_pixels_chw(
+      transformed_image(read_file_bytes(path), path, transform_, image_size_, resize_, rng_seed),
+      out);
+}
+
 namespace {
 
 CropBox choose_box(ImageTransform transform, int width, int height, int size, int resize,
@@ -33,6 +40,12 @@ CropBox choose_box(ImageTransform transform, int width, int height, int size, in
 void transform_image_bytes(const std::vector<uint8_t>& bytes, const std::string& path,
                            ImageTransform transform, int size, int resize, uint64_t rng_seed,
                            const Normalization& norm, float* out) {
+  write_normalized_chw(transformed_image(bytes, path, transform, size, resize, rng_seed), norm,
+                       out);
+}
+
+cv::Mat transformed_image(const std::vector<uint8_t>& bytes, const std::string& path,
+                          ImageTransform transform, int size, int resize, uint64_t rng_seed) {
   if (const std::string reason = check_image_bytes(bytes); !reason.empty()) {
     throw BadSampleError(path, reason);
   }
@@ -58,7 +71,7 @@ void transform_image_bytes(const std::vector<uint8_t>& bytes, const std::string&
   if (image.empty()) throw BadSampleError(path, "cannot be decoded");
   const bool flip = transform == ImageTransform::kTrain && rng.coin();
   const double reduction = static_cast<double>(full_width) / image.cols;
-  crop_resize_normalize(image, box, reduction, size, flip, norm, out);
+  return crop_resize(image, box, reduction, size, flip);
 }
 
 }  // namespace ctmq::data

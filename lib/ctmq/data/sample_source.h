@@ -48,6 +48,11 @@ class SampleSource {
   /// values). `rng_seed` drives every random choice, so results do not depend on which thread
   /// runs it. Throws BadSampleError when the sample cannot be decoded.
   virtual void load(int64_t index, uint64_t rng_seed, float* out) const = 0;
+  /// The same sample before normalisation: CHW uint8 RGB (what a GPU run sends to the device,
+  /// a quarter of the bytes). load() == (load_pixels() / 255 - mean) / std.
+  virtual void load_pixels(int64_t index, uint64_t rng_seed, uint8_t* out) const = 0;
+  /// The normalisation load() applies.
+  virtual Normalization normalization() const = 0;
   /// A file name or "file[record]" for messages.
   virtual std::string describe(int64_t index) const = 0;
 };
@@ -72,6 +77,10 @@ class SubsetSource : public SampleSource {
   void load(int64_t i, uint64_t rng_seed, float* out) const override {
     base_->load(indices_[i], rng_seed, out);
   }
+  void load_pixels(int64_t i, uint64_t rng_seed, uint8_t* out) const override {
+    base_->load_pixels(indices_[i], rng_seed, out);
+  }
+  Normalization normalization() const override { return base_->normalization(); }
   std::string describe(int64_t i) const override { return base_->describe(indices_[i]); }
 
  private:

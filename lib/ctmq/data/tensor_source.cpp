@@ -18,19 +18,31 @@ TensorSource::TensorSource(ImageTensorSet set, bool augment, int64_t padding, No
   labels_ = set_.labels.data_ptr<int64_t>();
 }
 
+TensorSource::Window TensorSource::window(uint64_t rng_seed) const {
+  Window w{padding_, padding_, false};
+  if (augment_) {
+    SampleRng rng(rng_seed);
+    w.offset_y = static_cast<int>(rng.below(2 * padding_ + 1));
+    w.offset_x = static_cast<int>(rng.below(2 * padding_ + 1));
+    w.flip = rng.coin();
+  }
+  return w;
+}
+
 void TensorSource::load(int64_t index, uint64_t rng_seed, float* out) const {
   const int c = static_cast<int>(channels()), h = static_cast<int>(height()),
             w = static_cast<int>(width());
-  int offset_y = padding_, offset_x = padding_;
-  bool flip = false;
-  if (augment_) {
-    SampleRng rng(rng_seed);
-    offset_y = static_cast<int>(rng.below(2 * padding_ + 1));
-    offset_x = static_cast<int>(rng.below(2 * padding_ + 1));
-    flip = rng.coin();
-  }
-  pad_crop_flip_normalize(pixels_ + index * c * h * w, c, h, w, padding_, offset_y, offset_x, flip,
-                          norm_, out);
+  const Window win = window(rng_seed);
+  pad_crop_flip_normalize(pixels_ + index * c * h * w, c, h, w, padding_, win.offset_y,
+                          win.offset_x, win.flip, norm_, out);
+}
+
+void TensorSource::load_pixels(int64_t index, uint64_t rng_seed, uint8_t* out) const {
+  const int c = static_cast<int>(channels()), h = static_cast<int>(height()),
+            w = static_cast<int>(width());
+  const Window win = window(rng_seed);
+  pad_crop_flip_pixels(pixels_ + index * c * h * w, c, h, w, padding_, win.offset_y, win.offset_x,
+                       win.flip, out);
 }
 
 }  // namespace ctmq::data

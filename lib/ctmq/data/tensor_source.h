@@ -27,6 +27,8 @@ class TensorSource : public SampleSource {
   int64_t width() const override { return set_.images.size(3); }
   int64_t label(int64_t i) const override { return labels_[i]; }
   void load(int64_t index, uint64_t rng_seed, float* out) const override;
+  void load_pixels(int64_t index, uint64_t rng_seed, uint8_t* out) const override;
+  Normalization normalization() const override { return norm_; }
   std::string describe(int64_t i) const override { return name_ + "[" + std::to_string(i) + "]"; }
 
  private:
@@ -37,6 +39,13 @@ class TensorSource : public SampleSource {
   int padding_;
   Normalization norm_;
   std::string name_;
+
+  /// The random crop offsets and flip of a sample.
+  struct Window {
+    int offset_y, offset_x;
+    bool flip;
+  };
+  Window window(uint64_t rng_seed) const;
 };
 
 }  // namespace ctmq::data

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -40,8 +41,7 @@ CropBox center_crop_box(int width, int height, int resize, int size) {
   return {(width - w) / 2, (height - h) / 2, w, h};
 }
 
-void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip,
-                           const Normalization& norm, float* out) {
+cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip) {
   // Box -> integer ROI of the decoded image, which is ceil(full / reduction) in size.
   const double r = reduction > 0 ? reduction : 1.0;
   int x0 = static_cast<int>(std::floor(box.x / r));
@@ -56,36 +56,74 @@ void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, in
   const cv::Mat roi = bgr(cv::Rect(x0, y0, x1 - x0, y1 - y0));
   const bool shrink = roi.cols > 2 * size && roi.rows > 2 * size;
   cv::resize(roi, resized, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
-
   if (flip) cv::flip(resized, resized, 1);
+  return resized;
+}
+
+void write_normalized_chw(const cv::Mat& bgr, const Normalization& norm, float* out) {
   // Split straight into the output planes, converting and normalising in one SIMD pass.
   cv::Mat channels[3];
-  cv::split(resized, channels);
+  cv::split(bgr, channels);
   for (int c = 0; c < 3; ++c) {
-    cv::Mat plane(size, size, CV_32F, out + static_cast<size_t>(c) * size * size);
+    cv::Mat plane(bgr.rows, bgr.cols, CV_32F, out + static_cast<size_t>(c) * bgr.total());
     channels[2 - c].convertTo(plane, CV_32F, 1.0 / (255.0 * norm.std[c]),
                               -norm.mean[c] / norm.std[c]);
   }
 }
 
-void pad_crop_flip_normalize(const uint8_t* chw, int channels, int height, int width, int padding,
-                             int offset_y, int offset_x, bool flip, const Normalization& norm,
-                             float* out) {
+void write_pixels_chw(const cv::Mat& bgr, uint8_t* out) {
+  // cv::split writes into Mats that wrap the output planes, in RGB order.
+  std::vector<cv::Mat> planes;
+  for (int c = 2; c >= 0; --c) {
+    planes.emplace_back(bgr.rows, bgr.cols, CV_8U, out + static_cast<size_t>(c) * bgr.total());
+  }
+  cv::split(bgr, planes);
+}
+
+void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip,
+                           const Normalization& norm, float* out) {
+  write_normalized_chw(crop_resize(bgr, box, reduction, size, flip), norm, out);
+}
+
+namespace {
+
+// Calls emit(channel, output offset, source pixel; 0 in the padding) for every output value.
+template <typename Emit>
+void for_each_padded_pixel(const uint8_t* chw, int channels, int height, int width, int padding,
+                           int offset_y, int offset_x, bool flip, Emit emit) {
   for (int c = 0; c < channels; ++c) {
     const uint8_t* src = chw + static_cast<size_t>(c) * height * width;
-    float* dst = out + static_cast<size_t>(c) * height * width;
-    const float scale = 1.f / (255.f * norm.std[c]);
-    const float shift = -norm.mean[c] / norm.std[c];
+    const size_t plane = static_cast<size_t>(c) * height * width;
     for (int y = 0; y < height; ++y) {
       const int sy = y + offset_y - padding;
       for (int x = 0; x < width; ++x) {
         const int sx = (flip ? width - 1 - x : x) + offset_x - padding;
         const bool inside = sy >= 0 && sy < height && sx >= 0 && sx < width;
-        const float v = inside ? src[sy * width + sx] : 0.f;
-        dst[y * width + x] = v * scale + shift;
+        emit(c, plane + static_cast<size_t>(y) * width + x, inside ? src[sy * width + sx] : 0);
       }
     }
   }
+}
+
+}  // namespace
+
+void pad_crop_flip_normalize(const uint8_t* chw, int channels, int height, int width, int padding,
+                             int offset_y, int offset_x, bool flip, const Normalization& norm,
+                             float* out) {
+  float scale[3], shift[3];
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = 1.f / (255.f * norm.std[c]);
+    shift[c] = -norm.mean[c] / norm.std[c];
+  }
+  for_each_padded_pixel(
+      chw, channels, height, width, padding, offset_y, offset_x, flip,
+      [&](int c, size_t at, uint8_t v) { out[at] = static_cast<float>(v) * scale[c] + shift[c]; });
+}
+
+void pad_crop_flip_pixels(const uint8_t* chw, int channels, int height, int width, int padding,
+                          int offset_y, int offset_x, bool flip, uint8_t* out) {
+  for_each_padded_pixel(chw, channels, height, width, padding, offset_y, offset_x, flip,
+                        [&](int, size_t at, uint8_t v) { out[at] = v; });
 }
 
 }  // namespace ctmq::data

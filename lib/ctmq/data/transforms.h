@@ -27,8 +27,16 @@ CropBox random_resized_crop_box(int width, int height, SampleRng& rng, double sc
 /// The region that Resize(resize) (shorter side) followed by CenterCrop(size) keeps.
 CropBox center_crop_box(int width, int height, int resize, int size);
 
-/// Crops `box` from `bgr` (8UC3, decoded at 1/`reduction` of the full size), resizes it
-/// to size x size and writes normalised CHW RGB floats, mirrored when `flip`.
+/// Crops `box` from `bgr` (8UC3, decoded at 1/`reduction` of the full size) and resizes it to
+/// size x size (8UC3 BGR), mirrored when `flip`.
+cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip);
+
+/// Writes an 8UC3 BGR image as normalised CHW RGB floats.
+void write_normalized_chw(const cv::Mat& bgr, const Normalization& norm, float* out);
+/// Writes an 8UC3 BGR image as CHW RGB bytes.
+void write_pixels_chw(const cv::Mat& bgr, uint8_t* out);
+
+/// crop_resize, then write_normalized_chw.
 void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip,
                            const Normalization& norm, float* out);
 
@@ -38,5 +46,8 @@ void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, in
 void pad_crop_flip_normalize(const uint8_t* chw, int channels, int height, int width, int padding,
                              int offset_y, int offset_x, bool flip, const Normalization& norm,
                              float* out);
+/// The same window as bytes, before normalisation.
+void pad_crop_flip_pixels(const uint8_t* chw, int channels, int height, int width, int padding,
+                          int offset_y, int offset_x, bool flip, uint8_t* out);
 
 }  // namespace ctmq::data

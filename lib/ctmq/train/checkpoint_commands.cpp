@@ -74,7 +74,7 @@ nlohmann::json evaluate(const EvalOptions& options) {
   }
   DataSpec data = eval_data_spec(options);
   const int64_t seed = options.spec ? options.spec->seed : 1;
-  DataSplits splits = open_dataset(data, seed, 0, 1, data.batch_size);
+  DataSplits splits = open_dataset(data, seed, 0, 1, data.batch_size, device.is_cuda());
   if (splits.in_channels != in_channels) {
     throw SpecError("the model takes " + std::to_string(in_channels) + "-channel images but " +
                     data.root + " has " + std::to_string(splits.in_channels) + " channels");

@@ -57,7 +57,7 @@ EvalMetrics evaluate_split(const std::function<torch::Tensor(const torch::Tensor
   MetricSums sums;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
-    auto images = batch->images.to(device, /*non_blocking=*/true);
+    auto images = batch_images_on(*batch, device);
     auto labels = batch->labels.to(device, /*non_blocking=*/true);
     auto logits = forward(images);
     auto loss = torch::nn::functional::cross_entropy(logits, labels);

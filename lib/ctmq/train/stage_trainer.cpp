@@ -135,7 +135,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
       lr = learning_rate_at(spec.optimizer, stage.lr, stage.epochs, steps_per_epoch,
                             epoch * steps_per_epoch + step);
       set_learning_rate(*optimizer, lr);
-      auto images = batch->images.to(env.device, /*non_blocking=*/true);
+      auto images = batch_images_on(*batch, env.device);
       auto labels = batch->labels.to(env.device, /*non_blocking=*/true);
       if (env.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
       torch::Tensor logits, loss;

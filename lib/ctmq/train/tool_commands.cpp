@@ -39,7 +39,7 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
                            int bits) {
   using Clock = std::chrono::steady_clock;
   torch::Device device = resolve_device(runtime.device, 0);
-  DataSplits data = open_dataset(spec.data, spec.seed, 0, 1);
+  DataSplits data = open_dataset(spec.data, spec.seed, 0, 1, 0, device.is_cuda());
   torch::manual_seed(static_cast<uint64_t>(spec.seed));
   auto network = make_network(network_config(spec.model, spec.quant, data.in_channels));
   network->to(device);
@@ -57,7 +57,7 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
       continue;
     }
     if (done == warmup) start = Clock::now();
-    auto logits = network->forward(batch->images.to(device, true));
+    auto logits = network->forward(batch_images_on(*batch, device));
     auto loss = torch::nn::functional::cross_entropy(logits, batch->labels.to(device, true));
     optimizer->zero_grad();
     loss.backward();
