@@ -114,6 +114,23 @@ TEST(WeightQuantizer, UnknownFamilyIsASpecError) {
   EXPECT_THROW(q->set_bits(0), SpecError);
 }
 
+TEST(ActivationQuantizer, ReducedPrecisionInputsAreQuantizedInFloat32) {
+  // What CUDA autocast hands a quantizer: fp16 or bf16 activations.
+  torch::manual_seed(4);
+  torch::Tensor x = torch::randn({2, 3, 4, 4}) * 2;
+  for (const std::string family : {"pact", "lsq"}) {
+    for (auto dtype : {torch::kHalf, torch::kBFloat16}) {
+      auto q = activation_quantizer(family, true);
+      q->set_bits(3);
+      torch::Tensor reduced = x.to(dtype);
+      torch::Tensor expected = q->forward(reduced.to(torch::kFloat));  // calibrates too
+      torch::Tensor out = q->forward(reduced);
+      EXPECT_EQ(out.scalar_type(), torch::kFloat);
+      EXPECT_TRUE(torch::equal(out, expected)) << family;
+    }
+  }
+}
+
 TEST(ActivationQuantizer, AtMostTwoToTheBitsValues) {
   torch::manual_seed(3);
   torch::Tensor x = torch::randn({4, 3, 5, 5}) * 2;

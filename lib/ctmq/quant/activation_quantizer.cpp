@@ -61,8 +61,13 @@ void ActivationQuantizerImpl::calibrate(const torch::Tensor& x) {
   calibrated_bits_.fill_(bits_);
 }
 
-torch::Tensor ActivationQuantizerImpl::forward(const torch::Tensor& x) {
-  if (is_float_bits(bits_)) return x;
+torch::Tensor ActivationQuantizerImpl::forward(const torch::Tensor& input) {
+  if (is_float_bits(bits_)) return input;
+  // Under CUDA autocast the input may be fp16/bf16: quantize in float32, where every level of
+  // up to 16 bits is exact and the fake-quant kernels are supported on every LibTorch version.
+  const bool reduced =
+      input.scalar_type() == torch::kHalf || input.scalar_type() == torch::kBFloat16;
+  const torch::Tensor x = reduced ? input.to(torch::kFloat) : input;
   if (bits_ == 1) return approx_sign(x);
   if (!calibrated_) calibrate(x);
   if (options_.family == "pact") {
