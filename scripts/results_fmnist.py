@@ -129,7 +129,7 @@ def summarise_pretrain(run_dir):
 
 
 def plot(runs, pretrain, seeds, path):
-    fig, ax = plt.subplots(figsize=(11, 5.5))
+    fig, ax = plt.subplots(figsize=(13, 5.5))
     p_epochs = len(pretrain[seeds[0]]["curve"])
     p_mean = [statistics.fmean(pretrain[s]["curve"][i] for s in seeds) for i in range(p_epochs)]
     ax.plot(range(1, p_epochs + 1), p_mean, color="black", marker="o", ms=3,
@@ -145,6 +145,11 @@ def plot(runs, pretrain, seeds, path):
         highs = [max(c[i] for c in curves) for i in range(n)]
         ax.plot(xs, means, color=colors[variant], marker="o", ms=3, label=label)
         ax.fill_between(xs, lows, highs, color=colors[variant], alpha=0.2)
+        # The W1A1 epochs, the ones the comparison is about, drawn larger.
+        stages = runs[variant][seeds[0]]["stages"]
+        binary = [i for i, (_, bits) in enumerate(stages) if bits == 1]
+        ax.scatter([xs[i] for i in binary], [means[i] for i in binary], color=colors[variant],
+                   s=28, zorder=3)
     # CTMQ's stage boundaries, labelled with the bit depth of the stage that starts there.
     stages = runs["ctmq"][seeds[0]]["stages"]
     for i, (stage, bits) in enumerate(stages):
@@ -157,9 +162,10 @@ def plot(runs, pretrain, seeds, path):
     ax.set_xlabel("cumulative epoch (pretraining included)")
     ax.set_ylabel("validation Top-1 (%)")
     ax.set_title(f"resnet20 on Fashion-MNIST, W1A1 target: mean of {len(seeds)} seeds "
-                 "(shaded: min-max); green lines: CTMQ's stages")
+                 "(shaded: min-max); green lines: CTMQ's stages", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              title="large dots: W1A1 epochs", title_fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
