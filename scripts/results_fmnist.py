@@ -161,7 +161,8 @@ def plot(runs, pretrain, seeds, path):
     ax.axvline(p_epochs + 0.5, color="black", alpha=0.5, lw=1)
     ax.set_xlabel("cumulative epoch (pretraining included)")
     ax.set_ylabel("validation Top-1 (%)")
-    ax.set_title(f"resnet20 on Fashion-MNIST, W1A1 target: mean of {len(seeds)} seeds "
+    seed_word = "seed" if len(seeds) == 1 else "seeds"
+    ax.set_title(f"resnet20 on Fashion-MNIST, W1A1 target: mean of {len(seeds)} {seed_word} "
                  "(shaded: min-max); green lines: CTMQ's stages", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
