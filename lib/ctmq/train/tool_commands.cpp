@@ -1,4 +1,4 @@
-// `ctmq bench train`, `ctmq bench loader` and `ctmq data check`.
+// `ctmq bench train`, `ctmq bench loader`, `ctmq bench allreduce` and `ctmq data check`.
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
