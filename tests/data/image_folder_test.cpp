@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
@@ -286,8 +288,9 @@ namespace {
 // Every batch of a loader, train and val, as float32 network input on the CPU.
 std::vector<torch::Tensor> all_inputs(DataLoader& loader) {
   std::vector<torch::Tensor> out;
+  DeviceInput input(torch::kCPU);
   loader.start_epoch(4);
-  while (auto batch = loader.next()) out.push_back(batch_images_on(*batch, torch::kCPU));
+  while (auto batch = loader.next()) out.push_back(input.images(*batch));
   return out;
 }
 
@@ -322,6 +325,31 @@ TEST(Uint8Batches, NormalisedOnTheDeviceEqualTheFloatBatches) {
   fashion.train_limit = 200;
   fashion.val_limit = 100;
   expect_uint8_batches_match_float(fashion);
+}
+
+TEST(Uint8Batches, DeviceInputFollowsEachBatchsNormalisationAndChannels) {
+  // One DeviceInput fed batches from different sources: its cached per-channel factors must be
+  // rebuilt whenever the normalisation or the channel count changes.
+  DeviceInput input(torch::kCPU);
+  const Normalization gray{{0.5f, 0.f, 0.f}, {0.25f, 1.f, 1.f}};
+  auto pixels = [](int64_t channels) {
+    return torch::arange(2 * channels * 4, torch::kInt64)
+        .remainder(256)
+        .to(torch::kUInt8)
+        .view({2, channels, 2, 2});
+  };
+  auto expected = [](const torch::Tensor& p, const Normalization& n) {
+    auto x = p.to(torch::kFloat32).div(255.f);
+    for (int64_t c = 0; c < p.size(1); ++c) x.select(1, c).sub_(n.mean[c]).div_(n.std[c]);
+    return x;
+  };
+  for (const auto& [channels, norm] : std::vector<std::pair<int64_t, Normalization>>{
+           {3, kImageNetNormalization}, {1, gray}, {3, kImageNetNormalization}}) {
+    Batch batch{pixels(channels), torch::zeros({2}, torch::kInt64), norm};
+    const auto got = input.images(batch);
+    ASSERT_EQ(got.sizes(), batch.images.sizes());
+    EXPECT_TRUE(torch::allclose(got, expected(batch.images, norm), 1e-5, 1e-5)) << channels;
+  }
 }
 
 }  // namespace

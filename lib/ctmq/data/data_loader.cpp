@@ -178,21 +178,30 @@ void DataLoader::load_sample(int64_t index, Pixel* out, int64_t* label) {
   throw DataError("too many consecutive bad images after " + source_->describe(index));
 }
 
-torch::Tensor batch_images_on(const Batch& batch, const torch::Device& device) {
-  torch::Tensor images = batch.images.to(device, /*non_blocking=*/true);
+torch::Tensor DeviceInput::images(const Batch& batch) {
+  torch::Tensor images = batch.images.to(device_, /*non_blocking=*/true);
   if (images.scalar_type() != torch::kUInt8) return images;
-  // (v / 255 - mean) / std as v * scale + shift, with scale and shift rounded to float exactly as
-  // the CPU transforms round them.
+  const data::Normalization& norm = batch.normalization;
   const int64_t channels = images.size(1);
-  std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
-  for (size_t c = 0; c < scale.size(); ++c) {
-    scale[c] = 1.f / (255.f * batch.normalization.std[c]);
-    shift[c] = -batch.normalization.mean[c] / batch.normalization.std[c];
+  const bool cached = cached_for_ && cached_for_->mean == norm.mean &&
+                      cached_for_->std == norm.std && scale_.size(1) == channels;
+  if (!cached) {
+    // (v / 255 - mean) / std as v * scale + shift, with scale and shift rounded to float exactly
+    // as the CPU transforms round them.
+    std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
+    for (size_t c = 0; c < scale.size(); ++c) {
+      scale[c] = 1.f / (255.f * norm.std[c]);
+      shift[c] = -norm.mean[c] / norm.std[c];
+    }
+    scale_ = torch::tensor(scale).view({1, channels, 1, 1}).to(device_);
+    shift_ = torch::tensor(shift).view({1, channels, 1, 1}).to(device_);
+    cached_for_ = norm;
   }
-  auto per_channel = [&](const std::vector<float>& values) {
-    return torch::tensor(values).view({1, channels, 1, 1}).to(device);
-  };
-  return images.to(torch::kFloat32).mul_(per_channel(scale)).add_(per_channel(shift));
+  return images.to(torch::kFloat32).mul_(scale_).add_(shift_);
+}
+
+torch::Tensor DeviceInput::labels(const Batch& batch) const {
+  return batch.labels.to(device_, /*non_blocking=*/true);
 }
 
 }  // namespace ctmq

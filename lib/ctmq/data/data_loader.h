@@ -50,9 +50,20 @@ struct Batch {
   data::Normalization normalization{};  ///< what turns uint8 images into the network's input
 };
 
-/// The batch's images on `device` as the network's float32 input; uint8 batches are converted
-/// and normalised there, with the same arithmetic as the CPU transforms.
-torch::Tensor batch_images_on(const Batch& batch, const torch::Device& device);
+/// Moves batches to one device as the network's input. uint8 batches are converted to float32
+/// and normalised there, with the same arithmetic as the CPU transforms. The per-channel factors
+/// go to the device once, not with every batch: a small pageable copy would stall a CUDA stream.
+class DeviceInput {
+ public:
+  explicit DeviceInput(torch::Device device) : device_(device) {}
+  torch::Tensor images(const Batch& batch);
+  torch::Tensor labels(const Batch& batch) const;
+
+ private:
+  torch::Device device_;
+  std::optional<data::Normalization> cached_for_;
+  torch::Tensor scale_, shift_;
+};
 
 struct LoaderOptions {
   int64_t batch_size = 128;

@@ -1,6 +1,7 @@
 #include "ctmq/data/image_folder_source.h"
 
 #include "ctmq/data/image_decode.h"
+#include "ctmq/data/jpeg_region_decode.h"
 #include "ctmq/data/transforms.h"
 
 namespace ctmq::data {
@@ -60,7 +61,19 @@ cv::Mat transformed_image(const std::vector<uint8_t>& bytes, const std::string& 
   if (header && header->width > 0 && header->height > 0) {
     full_width = header->width;
     box = choose_box(transform, header->width, header->height, size, resize, rng);
-    image = decode_image(bytes, jpeg ? jpeg_reduction(box.w, box.h, size, size) : 1);
+    const int reduction = jpeg ? jpeg_reduction(box.w, box.h, size, size) : 1;
+    if (jpeg) {
+      // libjpeg's scaled size, ceil(full / reduction): the size IMREAD_REDUCED_* decodes to.
+      const cv::Size decoded((header->width + reduction - 1) / reduction,
+                             (header->height + reduction - 1) / reduction);
+      const double scale = static_cast<double>(header->width) / decoded.width;
+      const cv::Mat region = decode_jpeg_region(bytes, reduction, crop_roi(box, scale, decoded));
+      if (!region.empty()) {
+        const bool flip = transform == ImageTransform::kTrain && rng.coin();
+        return resize_square(region, size, flip);
+      }
+    }
+    image = decode_image(bytes, reduction);
   } else {
     image = decode_image(bytes, 1);
     if (!image.empty()) {

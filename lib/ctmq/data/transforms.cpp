@@ -41,23 +41,30 @@ CropBox center_crop_box(int width, int height, int resize, int size) {
   return {(width - w) / 2, (height - h) / 2, w, h};
 }
 
-cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip) {
+cv::Rect crop_roi(CropBox box, double reduction, cv::Size decoded) {
   // Box -> integer ROI of the decoded image, which is ceil(full / reduction) in size.
   const double r = reduction > 0 ? reduction : 1.0;
   int x0 = static_cast<int>(std::floor(box.x / r));
   int y0 = static_cast<int>(std::floor(box.y / r));
   int x1 = static_cast<int>(std::ceil((box.x + box.w) / r));
   int y1 = static_cast<int>(std::ceil((box.y + box.h) / r));
-  x0 = std::clamp(x0, 0, bgr.cols - 1);
-  y0 = std::clamp(y0, 0, bgr.rows - 1);
-  x1 = std::clamp(x1, x0 + 1, bgr.cols);
-  y1 = std::clamp(y1, y0 + 1, bgr.rows);
+  x0 = std::clamp(x0, 0, decoded.width - 1);
+  y0 = std::clamp(y0, 0, decoded.height - 1);
+  x1 = std::clamp(x1, x0 + 1, decoded.width);
+  y1 = std::clamp(y1, y0 + 1, decoded.height);
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+cv::Mat resize_square(const cv::Mat& roi, int size, bool flip) {
   cv::Mat resized;
-  const cv::Mat roi = bgr(cv::Rect(x0, y0, x1 - x0, y1 - y0));
   const bool shrink = roi.cols > 2 * size && roi.rows > 2 * size;
   cv::resize(roi, resized, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   if (flip) cv::flip(resized, resized, 1);
   return resized;
+}
+
+cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip) {
+  return resize_square(bgr(crop_roi(box, reduction, bgr.size())), size, flip);
 }
 
 void write_normalized_chw(const cv::Mat& bgr, const Normalization& norm, float* out) {

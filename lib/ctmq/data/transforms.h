@@ -27,6 +27,14 @@ CropBox random_resized_crop_box(int width, int height, SampleRng& rng, double sc
 /// The region that Resize(resize) (shorter side) followed by CenterCrop(size) keeps.
 CropBox center_crop_box(int width, int height, int resize, int size);
 
+/// The integer pixel rectangle that covers `box` in an image decoded at 1/`reduction` of the
+/// full size (`decoded` pixels), clamped to it and never empty.
+cv::Rect crop_roi(CropBox box, double reduction, cv::Size decoded);
+
+/// Resizes a crop to size x size (area averaging when it shrinks more than 2x, else bilinear),
+/// mirrored when `flip`.
+cv::Mat resize_square(const cv::Mat& roi, int size, bool flip);
+
 /// Crops `box` from `bgr` (8UC3, decoded at 1/`reduction` of the full size) and resizes it to
 /// size x size (8UC3 BGR), mirrored when `flip`.
 cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip);

@@ -55,10 +55,11 @@ EvalMetrics evaluate_split(const std::function<torch::Tensor(const torch::Tensor
                            DataLoader& loader, const torch::Device& device, DistContext* dist) {
   torch::NoGradGuard no_grad;
   MetricSums sums;
+  DeviceInput input(device);
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
-    auto images = batch_images_on(*batch, device);
-    auto labels = batch->labels.to(device, /*non_blocking=*/true);
+    auto images = input.images(*batch);
+    auto labels = input.labels(*batch);
     auto logits = forward(images);
     auto loss = torch::nn::functional::cross_entropy(logits, labels);
     sums.add(logits, labels, loss);

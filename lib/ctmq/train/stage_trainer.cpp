@@ -93,8 +93,10 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     spdlog::info("{}: resuming at epoch {}, step {}", stage.id, first_epoch + 1, first_step);
   }
   env.dist.broadcast_module(network);
-  GradientBucketer bucketer(network.parameters(true));
+  const std::vector<torch::Tensor> parameters = network.parameters(true);
+  GradientBucketer bucketer(parameters);
   LossScaler loss_scaler(env.amp.scale_loss);
+  DeviceInput input(env.device);
 
   record.status = "running";
   if (writer) env.save_manifest();
@@ -135,8 +137,8 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
       lr = learning_rate_at(spec.optimizer, stage.lr, stage.epochs, steps_per_epoch,
                             epoch * steps_per_epoch + step);
       set_learning_rate(*optimizer, lr);
-      auto images = batch_images_on(*batch, env.device);
-      auto labels = batch->labels.to(env.device, /*non_blocking=*/true);
+      auto images = input.images(*batch);
+      auto labels = input.labels(*batch);
       if (env.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
       torch::Tensor logits, loss;
       {
@@ -159,7 +161,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
       loss_scaler.scale(loss).backward();
       bucketer.all_reduce_average(env.dist);
       // Every rank holds the same averaged gradients, so all skip (or take) the same steps.
-      if (loss_scaler.unscale_and_update(network.parameters(true))) optimizer->step();
+      if (loss_scaler.unscale_and_update(parameters)) optimizer->step();
       train_sums.add(logits.detach(), labels, loss.detach());
       ++step;
       images_this_run += labels.size(0);

@@ -49,6 +49,7 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
   const int64_t warmup = 3;
   int64_t images = 0, done = 0, epoch = 0;
   Clock::time_point start;
+  DeviceInput input(device);
   data.train->start_epoch(epoch);
   while (done < warmup + steps) {
     auto batch = data.train->next();
@@ -57,8 +58,8 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
       continue;
     }
     if (done == warmup) start = Clock::now();
-    auto logits = network->forward(batch_images_on(*batch, device));
-    auto loss = torch::nn::functional::cross_entropy(logits, batch->labels.to(device, true));
+    auto logits = network->forward(input.images(*batch));
+    auto loss = torch::nn::functional::cross_entropy(logits, input.labels(*batch));
     optimizer->zero_grad();
     loss.backward();
     optimizer->step();
