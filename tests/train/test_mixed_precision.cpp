@@ -87,6 +87,25 @@ TEST(LossScaler, UnscalesSkipsNonFiniteStepsAndGrows) {
   EXPECT_TRUE(torch::equal(off.scale(torch::full({}, 3.0)), torch::full({}, 3.0)));
 }
 
+TEST(LossScaler, RestoredScalerContinuesWhereTheSavedOneStood) {
+  LossScaler saved(true, 1024.0, /*growth_interval=*/3);
+  for (int i = 0; i < 2; ++i) {
+    auto good = params_with_grads({1.0f});
+    ASSERT_TRUE(saved.unscale_and_update(good));
+  }
+  LossScaler resumed(true, 65536.0, 3);
+  resumed.restore(saved.current_scale(), saved.good_steps());
+  EXPECT_DOUBLE_EQ(resumed.current_scale(), 1024.0);
+  // The third good step in a row, counted across the resume, doubles the scale.
+  auto good = params_with_grads({1.0f});
+  ASSERT_TRUE(resumed.unscale_and_update(good));
+  EXPECT_DOUBLE_EQ(resumed.current_scale(), 2048.0);
+  EXPECT_EQ(resumed.good_steps(), 0);
+  EXPECT_THROW(resumed.restore(0.0, 0), Error);
+  EXPECT_THROW(resumed.restore(std::numeric_limits<double>::infinity(), 0), Error);
+  EXPECT_THROW(resumed.restore(8.0, -1), Error);
+}
+
 NetworkConfig small_config(const std::string& block) {
   NetworkConfig config;
   config.arch = "resnet20";

@@ -85,6 +85,15 @@ torch::Tensor LossScaler::scale(const torch::Tensor& loss) const {
   return enabled_ ? loss * scale_ : loss;
 }
 
+void LossScaler::restore(double scale, int good_steps) {
+  if (!(scale > 0.0) || !std::isfinite(scale) || good_steps < 0) {
+    throw Error("resume state: invalid loss scale " + std::to_string(scale) + " after " +
+                std::to_string(good_steps) + " good steps");
+  }
+  scale_ = scale;
+  good_steps_ = good_steps;
+}
+
 bool LossScaler::unscale_and_update(const std::vector<torch::Tensor>& parameters) {
   if (!enabled_) return true;
   torch::NoGradGuard no_grad;

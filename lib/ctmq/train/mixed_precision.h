@@ -50,7 +50,11 @@ class LossScaler {
   /// Updates the scale. Always true when disabled.
   bool unscale_and_update(const std::vector<torch::Tensor>& parameters);
   double current_scale() const { return scale_; }
+  int good_steps() const { return good_steps_; }
   bool enabled() const { return enabled_; }
+  /// Continues from a saved scale and run of good steps (a resumed stage), so that a resume
+  /// does not restart at the initial scale and skip steps to find it again.
+  void restore(double scale, int good_steps);
 
  private:
   bool enabled_;

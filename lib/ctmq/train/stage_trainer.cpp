@@ -96,6 +96,10 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
   const std::vector<torch::Tensor> parameters = network.parameters(true);
   GradientBucketer bucketer(parameters);
   LossScaler loss_scaler(env.amp.scale_loss);
+  if (resume && loss_scaler.enabled() && resume->progress.contains("loss_scale")) {
+    const auto& saved = resume->progress.at("loss_scale");
+    loss_scaler.restore(saved.at("scale").get<double>(), saved.at("good_steps").get<int>());
+  }
   DeviceInput input(env.device);
 
   record.status = "running";
@@ -108,6 +112,10 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
                        {"train_sums", sums.to_json()},
                        {"history", record.history},
                        {"best", record.best_metrics}}};
+    if (loss_scaler.enabled()) {
+      state.progress["loss_scale"] = {{"scale", loss_scaler.current_scale()},
+                                      {"good_steps", loss_scaler.good_steps()}};
+    }
     save_resume_state(env.paths.resume_state(stage.id), state, *optimizer);
     env.save_manifest();
   };
