@@ -31,22 +31,19 @@ void ignore_jpeg_message(j_common_ptr) {}
 // pixels around the region (one 4:2:0 MCU) and cutting them off afterwards keeps them equal.
 constexpr int kRegionMargin = 16;
 
-}  // namespace
-
-bool jpeg_region_decoding_available() {
-  return true;
-}
-
-cv::Mat decode_jpeg_region(const std::vector<uint8_t>& bytes, int reduction, cv::Rect region) {
+// Every libjpeg call of one decode, in a frame that owns no object with a destructor: a libjpeg
+// error longjmps back to the setjmp here, and no destructor can be skipped on the way. Writes
+// the decoded rows and columns to `rows` and where `region` lies in them to `within`.
+bool decode_rows(const std::vector<uint8_t>& bytes, int reduction, cv::Rect region, cv::Mat& rows,
+                 cv::Rect& within) {
   jpeg_decompress_struct info;
   JumpingErrorManager errors;
   info.err = jpeg_std_error(&errors.base);
   errors.base.error_exit = jump_on_jpeg_error;
   errors.base.output_message = ignore_jpeg_message;
-  cv::Mat decoded;
   if (setjmp(errors.jump) != 0) {
     jpeg_destroy_decompress(&info);
-    return cv::Mat();
+    return false;
   }
   jpeg_create_decompress(&info);
   jpeg_mem_src(&info, bytes.data(), static_cast<unsigned long>(bytes.size()));
@@ -54,7 +51,7 @@ cv::Mat decode_jpeg_region(const std::vector<uint8_t>& bytes, int reduction, cv:
   // CMYK and YCCK JPEGs need OpenCV's inverted-CMYK conversion.
   if (info.num_components != 1 && info.num_components != 3) {
     jpeg_destroy_decompress(&info);
-    return cv::Mat();
+    return false;
   }
   info.out_color_space = JCS_EXT_BGR;
   info.scale_num = 1;
@@ -65,7 +62,7 @@ cv::Mat decode_jpeg_region(const std::vector<uint8_t>& bytes, int reduction, cv:
   if (region.x < 0 || region.y < 0 || region.width <= 0 || region.height <= 0 ||
       region.x + region.width > width || region.y + region.height > height) {
     jpeg_destroy_decompress(&info);
-    return cv::Mat();
+    return false;
   }
   const int top = std::max(0, region.y - kRegionMargin);
   const int bottom = std::min(height, region.y + region.height + kRegionMargin);
@@ -75,16 +72,29 @@ cv::Mat decode_jpeg_region(const std::vector<uint8_t>& bytes, int reduction, cv:
       static_cast<JDIMENSION>(std::min(width, region.x + region.width + kRegionMargin)) - left;
   jpeg_crop_scanline(&info, &left, &columns);
   jpeg_skip_scanlines(&info, static_cast<JDIMENSION>(top));
-  decoded.create(bottom - top, static_cast<int>(columns), CV_8UC3);
-  for (int row = 0; row < decoded.rows; ++row) {
-    JSAMPROW pointer = decoded.ptr<JSAMPLE>(row);
+  rows.create(bottom - top, static_cast<int>(columns), CV_8UC3);
+  for (int row = 0; row < rows.rows; ++row) {
+    JSAMPROW pointer = rows.ptr<JSAMPLE>(row);
     jpeg_read_scanlines(&info, &pointer, 1);
   }
   // The rows below the region are never decoded: abort rather than finish.
   jpeg_abort_decompress(&info);
   jpeg_destroy_decompress(&info);
-  return decoded(
-      cv::Rect(region.x - static_cast<int>(left), region.y - top, region.width, region.height));
+  within = cv::Rect(region.x - static_cast<int>(left), region.y - top, region.width, region.height);
+  return true;
+}
+
+}  // namespace
+
+bool jpeg_region_decoding_available() {
+  return true;
+}
+
+cv::Mat decode_jpeg_region(const std::vector<uint8_t>& bytes, int reduction, cv::Rect region) {
+  cv::Mat rows;
+  cv::Rect within;
+  if (!decode_rows(bytes, reduction, region, rows, within)) return cv::Mat();
+  return rows(within);
 }
 
 }  // namespace ctmq::data
