@@ -11,6 +11,7 @@
 # About 55 minutes per seed on 2 cores. Interrupted runs resume when the script is run again.
 #
 #   scripts/reproduce_fmnist.sh OUT_DIR SEED [SEED ...]
+#   VARIANTS="ctmq steps" scripts/reproduce_fmnist.sh OUT_DIR SEED...   # only these, in this order
 #   scripts/results_fmnist.py OUT_DIR docs/results     # table, plot and copies of the run logs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ for seed in "$@"; do
   }
   [ -f "$base/pretrain/wall.json" ] || run pretrain pretrain --set pretrain.epochs=4
   from=(--set pretrain.checkpoint="$base/pretrain/checkpoints/pretrain.pt" --set cycles.count=0)
-  for variant in direct steps ctmq direct-short; do
+  for variant in ${VARIANTS:-direct steps ctmq direct-short}; do
     [ -f "$base/$variant/wall.json" ] && continue
     case $variant in
       direct) run direct train "${from[@]}" --set steps.bits=[1] --set steps.epochs=$budget ;;

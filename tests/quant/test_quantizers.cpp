@@ -154,6 +154,29 @@ TEST(ActivationQuantizer, AtMostTwoToTheBitsValues) {
   }
 }
 
+TEST(ActivationQuantizer, PactAlphaStartsAtThreeRmsOrAtTheHardtanhRangeWhenSigned) {
+  torch::manual_seed(6);
+  torch::Tensor x = torch::randn({8, 4, 6, 6}) * 2;
+  auto unsigned_q = activation_quantizer("pact", false);
+  unsigned_q->set_bits(4);
+  unsigned_q->forward(torch::relu(x));
+  EXPECT_NEAR(unsigned_q->named_parameters()["alpha"].item<double>(),
+              3 * torch::relu(x).square().mean().sqrt().item<double>(), 1e-5);
+
+  // Signed (Bi-Real) inputs are clipped to [-1, 1] by hardtanh in full precision: the first
+  // quantized stage keeps that range, whatever the batch.
+  auto signed_q = activation_quantizer("pact", true);
+  signed_q->set_bits(4);
+  const torch::Tensor y = signed_q->forward(x);
+  EXPECT_DOUBLE_EQ(signed_q->named_parameters()["alpha"].item<double>(), 1.0);
+  EXPECT_LE(y.abs().max().item<double>(), 1.0 + 1e-6);
+  // Trained afterwards, alpha is kept at the next depth.
+  signed_q->named_parameters()["alpha"].detach().fill_(1.5);
+  signed_q->set_bits(3);
+  signed_q->forward(x);
+  EXPECT_DOUBLE_EQ(signed_q->named_parameters()["alpha"].item<double>(), 1.5);
+}
+
 TEST(ActivationQuantizer, LsqInitialisedFromFirstBatchThenRescaled) {
   torch::manual_seed(4);
   torch::Tensor x = torch::relu(torch::randn({8, 4, 6, 6}));
@@ -183,8 +206,8 @@ TEST(ActivationQuantizer, LsqInitialisedFromFirstBatchThenRescaled) {
 
 TEST(ActivationQuantizer, PactAlphaInitialisedOnceAndCarriedOver) {
   torch::manual_seed(5);
-  torch::Tensor x = torch::randn({8, 4, 6, 6});
-  auto q = activation_quantizer("pact", true);
+  torch::Tensor x = torch::relu(torch::randn({8, 4, 6, 6}));
+  auto q = activation_quantizer("pact", false);
   torch::Tensor alpha = q->named_parameters()["alpha"];
   q->set_bits(4);
   q->forward(x);

@@ -1,5 +1,6 @@
 #include "ctmq/io/checkpoint.h"
 
+#include <set>
 #include <sstream>
 
 #include "ctmq/core/atomic_file.h"
@@ -57,6 +58,57 @@ void load_module_state(torch::nn::Module& module, const StateDict& state,
   for (auto& [name, target] : targets) {
     target.copy_(state.at(name).to(target.device(), target.scalar_type()));
   }
+}
+
+namespace {
+
+// "layer1.0.conv1.act_q.alpha" -> "layer1.0.conv1.act_q."; "" for an entry of no quantizer.
+std::string quantizer_prefix(const std::string& name) {
+  for (const std::string tag : {"weight_q.", "act_q."}) {
+    for (size_t at = name.find(tag); at != std::string::npos; at = name.find(tag, at + 1)) {
+      if (at == 0 || name[at - 1] == '.') return name.substr(0, at + tag.size());
+    }
+  }
+  return "";
+}
+
+// Each quantizer's entries as "name shape" lines, by quantizer prefix.
+std::map<std::string, std::set<std::string>> quantizer_signatures(const StateDict& state) {
+  std::map<std::string, std::set<std::string>> signatures;
+  for (const auto& [name, tensor] : state) {
+    const std::string prefix = quantizer_prefix(name);
+    if (prefix.empty()) continue;
+    std::ostringstream line;
+    line << name << " " << tensor.sizes();
+    signatures[prefix].insert(line.str());
+  }
+  return signatures;
+}
+
+}  // namespace
+
+StateDict with_fresh_mismatched_quantizers(const StateDict& state, const StateDict& fresh,
+                                           std::vector<std::string>* reset) {
+  const auto have = quantizer_signatures(state);
+  const auto want = quantizer_signatures(fresh);
+  std::set<std::string> mismatched;
+  for (const auto& [prefix, lines] : want) {
+    const auto found = have.find(prefix);
+    if (found == have.end() || found->second != lines) mismatched.insert(prefix);
+  }
+  for (const auto& [prefix, lines] : have) {
+    if (!want.count(prefix)) mismatched.insert(prefix);
+  }
+  StateDict adapted;
+  for (const auto& [name, tensor] : state) {
+    if (!mismatched.count(quantizer_prefix(name))) adapted[name] = tensor;
+  }
+  for (const auto& [name, tensor] : fresh) {
+    const std::string prefix = quantizer_prefix(name);
+    if (!prefix.empty() && mismatched.count(prefix)) adapted[name] = tensor;
+  }
+  if (reset) reset->assign(mismatched.begin(), mismatched.end());
+  return adapted;
 }
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {

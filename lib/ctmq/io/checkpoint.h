@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,14 @@ StateDict module_state(const torch::nn::Module& module);
 /// (`source` names the file).
 void load_module_state(torch::nn::Module& module, const StateDict& state,
                        const std::string& source);
+
+/// `state` with every quantizer (the entries under a `weight_q.` or `act_q.` module) that does
+/// not match the model's fresh state `fresh` (other entry names or shapes) replaced by the fresh
+/// one; weights and BatchNorm entries are left for load_module_state to check strictly. A float
+/// network pretrained with PACT can so start LSQ stages: the fresh quantizers calibrate on their
+/// first batch. `reset` receives the prefixes of the replaced quantizers.
+StateDict with_fresh_mismatched_quantizers(const StateDict& state, const StateDict& fresh,
+                                           std::vector<std::string>* reset);
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 

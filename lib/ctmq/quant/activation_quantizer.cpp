@@ -10,6 +10,8 @@ namespace ctmq {
 namespace {
 
 constexpr double kMinRange = 1e-6;
+// The clipping range of hardtanh, which stands in for signed activation quantizers at 32 bits.
+constexpr double kSignedPactAlpha = 1.0;
 
 }  // namespace
 
@@ -46,7 +48,13 @@ void ActivationQuantizerImpl::calibrate(const torch::Tensor& x) {
   const int64_t previous = calibrated_bits_.item<int64_t>();
   const double qp = static_cast<double>(qmax());
   if (options_.family == "pact") {
-    if (previous == 0) {
+    if (previous == 0 && options_.is_signed) {
+      // Signed inputs are those of Bi-Real blocks, which clip to [-1, 1] (hardtanh) in full
+      // precision: starting alpha there keeps the float network's activations. Three RMS (about
+      // 3 here) let through values the network never saw, and on Fashion-MNIST a first W4A4
+      // epoch then reached 76% instead of 91%.
+      alpha_.fill_(kSignedPactAlpha);
+    } else if (previous == 0) {
       alpha_.copy_(x.detach().to(torch::kFloat).square().mean().sqrt().mul(3).clamp_min(kMinRange));
     }
   } else if (previous == 0) {

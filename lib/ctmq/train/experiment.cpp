@@ -87,7 +87,18 @@ void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
     throw Error("stage " + record.stage.id + " starts from " + from + ", but " + path +
                 " does not exist yet: run the earlier phase first (or give --from)");
   }
-  load_module_state(network, load_checkpoint(path).state, path);
+  StateDict state = load_checkpoint(path).state;
+  if (from.rfind("checkpoint:", 0) == 0) {
+    std::vector<std::string> reset;
+    state = with_fresh_mismatched_quantizers(state, random_init, &reset);
+    if (!reset.empty()) {
+      spdlog::info(
+          "{}: {} quantizers differ from this spec's quant.* settings (first: {}); they "
+          "start fresh and calibrate on their first batch",
+          path, reset.size(), reset.front());
+    }
+  }
+  load_module_state(network, state, path);
 }
 
 }  // namespace
