@@ -77,42 +77,47 @@ def finished(run_dir):
 
 
 def main(study, out):
-    seeds = sorted(d for d in os.listdir(study) if d.startswith("seed"))
-    complete = [s for s in seeds
-                if all(finished(os.path.join(study, s, v)) for v, _ in VARIANTS + [("pretrain", "")])]
-    if not complete:
-        raise SystemExit(f"{study}: no seed with every variant finished")
-    runs = {v: {s: summarise_run(os.path.join(study, s, v)) for s in complete} for v, _ in VARIANTS}
-    pretrain = {s: summarise_pretrain(os.path.join(study, s, "pretrain")) for s in complete}
+    all_seeds = sorted((d for d in os.listdir(study) if d.startswith("seed") and d[4:].isdigit()),
+                       key=lambda d: int(d[4:]))
+    pretrained = [s for s in all_seeds if finished(os.path.join(study, s, "pretrain"))]
+    # Each variant is summarised over the seeds where it finished (a study may be under way).
+    seeds_of = {v: [s for s in pretrained if finished(os.path.join(study, s, v))] for v, _ in VARIANTS}
+    variants = [(v, label) for v, label in VARIANTS if seeds_of[v]]
+    if not variants:
+        raise SystemExit(f"{study}: no variant finished after a finished pretraining")
+    used = [s for s in pretrained if any(s in seeds_of[v] for v, _ in variants)]
+    runs = {v: {s: summarise_run(os.path.join(study, s, v)) for s in seeds_of[v]} for v, _ in variants}
+    pretrain = {s: summarise_pretrain(os.path.join(study, s, "pretrain")) for s in used}
 
-    lines = [f"Seeds: {', '.join(s[4:] for s in complete)} ({len(complete)} in all). "
-             "Mean ± sample standard deviation over seeds; accuracies in %.", "",
-             "| variant | epochs | final Top-1 | final Top-5 | best W1A1 Top-1 | best W1A1 Top-5 "
-             "| wall (s) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for variant, label in VARIANTS:
-        r = [runs[variant][s] for s in complete]
-        lines.append(f"| {label} | {r[0]['epochs']} | {cell([x['final_top1'] for x in r])} | "
-                     f"{cell([x['final_top5'] for x in r])} | {cell([x['best_top1'] for x in r])} | "
-                     f"{cell([x['best_top5'] for x in r])} | {cell([x['wall'] for x in r], 0)} |")
+    lines = ["Mean ± sample standard deviation over the seeds each variant finished; accuracies in %.",
+             "",
+             "| variant | seeds | epochs | final Top-1 | final Top-5 | best W1A1 Top-1 "
+             "| best W1A1 Top-5 | wall (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for variant, label in variants:
+        r = [runs[variant][s] for s in seeds_of[variant]]
+        lines.append(f"| {label} | {', '.join(s[4:] for s in seeds_of[variant])} | {r[0]['epochs']} | "
+                     f"{cell([x['final_top1'] for x in r])} | {cell([x['final_top5'] for x in r])} | "
+                     f"{cell([x['best_top1'] for x in r])} | {cell([x['best_top5'] for x in r])} | "
+                     f"{cell([x['wall'] for x in r], 0)} |")
     p = list(pretrain.values())
-    lines += ["", f"Shared full-precision pretraining: {p[0]['epochs']} epochs, final Top-1 "
-              f"{cell([x['top1'] for x in p])}, wall {cell([x['wall'] for x in p], 0)} s.", "",
-              "Per seed (final Top-1 / best W1A1 Top-1):", "",
-              "| seed | " + " | ".join(v for v, _ in VARIANTS) + " |",
-              "| --- |" + " --- |" * len(VARIANTS)]
-    for s in complete:
+    lines += ["", f"Shared full-precision pretraining ({len(p)} seeds): {p[0]['epochs']} epochs, "
+              f"final Top-1 {cell([x['top1'] for x in p])}, wall {cell([x['wall'] for x in p], 0)} s.",
+              "", "Per seed (final Top-1 / best W1A1 Top-1):", "",
+              "| seed | " + " | ".join(v for v, _ in variants) + " |",
+              "| --- |" + " --- |" * len(variants)]
+    for s in used:
         lines.append(f"| {s[4:]} | " + " | ".join(
-            f"{runs[v][s]['final_top1']:.2f} / {runs[v][s]['best_top1']:.2f}" for v, _ in VARIANTS)
-                     + " |")
+            f"{runs[v][s]['final_top1']:.2f} / {runs[v][s]['best_top1']:.2f}" if s in runs[v] else "-"
+            for v, _ in variants) + " |")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "fmnist-summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
-    plot(runs, pretrain, complete, os.path.join(out, "fmnist-top1.png"))
-    for s in complete:
-        for variant in [v for v, _ in VARIANTS] + ["pretrain"]:
+    plot(runs, pretrain, variants, os.path.join(out, "fmnist-top1.png"))
+    for s in used:
+        for variant in [v for v, _ in variants if s in runs[v]] + ["pretrain"]:
             src = os.path.join(study, s, variant)
             dst = os.path.join(out, "fmnist", s, variant)
             os.makedirs(dst, exist_ok=True)
@@ -128,30 +133,33 @@ def summarise_pretrain(run_dir):
             "wall": read_json(os.path.join(run_dir, "wall.json"))["wall_seconds"]}
 
 
-def plot(runs, pretrain, seeds, path):
+def plot(runs, pretrain, variants, path):
     fig, ax = plt.subplots(figsize=(13, 5.5))
+    seeds = list(pretrain)
     p_epochs = len(pretrain[seeds[0]]["curve"])
     p_mean = [statistics.fmean(pretrain[s]["curve"][i] for s in seeds) for i in range(p_epochs)]
     ax.plot(range(1, p_epochs + 1), p_mean, color="black", marker="o", ms=3,
             label="full-precision pretraining (shared)")
     colors = {"direct-short": "tab:gray", "direct": "tab:red", "steps": "tab:blue",
               "ctmq": "tab:green"}
-    for variant, label in VARIANTS:
-        curves = [runs[variant][s]["curve"] for s in seeds]
+    for variant, label in variants:
+        curves = [run["curve"] for run in runs[variant].values()]
         n = len(curves[0])
         xs = list(range(p_epochs + 1, p_epochs + n + 1))
         means = [statistics.fmean(c[i] for c in curves) for i in range(n)]
         lows = [min(c[i] for c in curves) for i in range(n)]
         highs = [max(c[i] for c in curves) for i in range(n)]
-        ax.plot(xs, means, color=colors[variant], marker="o", ms=3, label=label)
+        ax.plot(xs, means, color=colors[variant], marker="o", ms=3,
+                label=f"{label}, {len(curves)} seed{'s' if len(curves) > 1 else ''}")
         ax.fill_between(xs, lows, highs, color=colors[variant], alpha=0.2)
         # The W1A1 epochs, the ones the comparison is about, drawn larger.
-        stages = runs[variant][seeds[0]]["stages"]
+        stages = next(iter(runs[variant].values()))["stages"]
         binary = [i for i, (_, bits) in enumerate(stages) if bits == 1]
         ax.scatter([xs[i] for i in binary], [means[i] for i in binary], color=colors[variant],
                    s=28, zorder=3)
     # CTMQ's stage boundaries, labelled with the bit depth of the stage that starts there.
-    stages = runs["ctmq"][seeds[0]]["stages"]
+    ctmq_runs = runs.get("ctmq") or next(iter(runs.values()))
+    stages = next(iter(ctmq_runs.values()))["stages"]
     for i, (stage, bits) in enumerate(stages):
         if i == 0 or stages[i - 1][0] != stage:
             x = p_epochs + i + 0.5
@@ -161,9 +169,8 @@ def plot(runs, pretrain, seeds, path):
     ax.axvline(p_epochs + 0.5, color="black", alpha=0.5, lw=1)
     ax.set_xlabel("cumulative epoch (pretraining included)")
     ax.set_ylabel("validation Top-1 (%)")
-    seed_word = "seed" if len(seeds) == 1 else "seeds"
-    ax.set_title(f"resnet20 on Fashion-MNIST, W1A1 target: mean of {len(seeds)} {seed_word} "
-                 "(shaded: min-max); green lines: CTMQ's stages", fontsize=10)
+    ax.set_title("resnet20 on Fashion-MNIST, W1A1 target: mean over seeds (shaded: min-max); "
+                 "green lines: CTMQ's stages", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
               title="large dots: W1A1 epochs", title_fontsize=8)
