@@ -170,8 +170,11 @@ TEST(ChannelsLast, SameLogitsAndGradientsAsNchw) {
       const std::string where = block + " W" + std::to_string(bits);
       EXPECT_LT(relative_error(a.logits, b.logits), 1e-5) << where;
       ASSERT_EQ(a.grads.size(), b.grads.size()) << where;
+      // The NCHW pass repeats bit for bit, but LibTorch 1.13's channels-last backward on the CPU
+      // does not: in about one process of ten its gradients differ from the NCHW ones by 0.1-0.3%
+      // of their largest value (seen on the first, FP, case). A layout bug moves them by O(1).
       for (const auto& [name, grad] : a.grads) {
-        EXPECT_LT(relative_error(grad, b.grads.at(name)), 1e-4) << where << " " << name;
+        EXPECT_LT(relative_error(grad, b.grads.at(name)), 1e-2) << where << " " << name;
       }
     }
   }
