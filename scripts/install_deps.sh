@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ctmq needs, only those that are missing (fast when all are there).
 set -euo pipefail
-packages=(build-essential cmake ninja-build libtorch-dev libopencv-dev libjpeg-dev libcli11-dev libspdlog-dev
-          nlohmann-json3-dev libgtest-dev libgloo-dev zlib1g-dev dataset-fashion-mnist python3-torch)
+packages=(build-essential cmake ninja-build libtorch-dev libopencv-dev libjpeg-dev libcli11-dev
+          libspdlog-dev nlohmann-json3-dev libgtest-dev libgloo-dev zlib1g-dev dataset-fashion-mnist
+          python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -55,36 +55,30 @@ cv::Mat transformed_image(const std::vector<uint8_t>& bytes, const std::string& 
   // random draws and the result do not depend on how much libjpeg shrinks while decoding.
   const auto header = read_image_size(bytes.data(), bytes.size());
   const bool jpeg = sniff_image_kind(bytes.data(), bytes.size()) == ImageKind::kJpeg;
-  cv::Mat image;
-  CropBox box;
-  int full_width = 0;
+  cv::Mat crop;  // the box's pixels, at the scale they were decoded at
   if (header && header->width > 0 && header->height > 0) {
-    full_width = header->width;
-    box = choose_box(transform, header->width, header->height, size, resize, rng);
+    const CropBox box = choose_box(transform, header->width, header->height, size, resize, rng);
     const int reduction = jpeg ? jpeg_reduction(box.w, box.h, size, size) : 1;
     if (jpeg) {
       // libjpeg's scaled size, ceil(full / reduction): the size IMREAD_REDUCED_* decodes to.
       const cv::Size decoded((header->width + reduction - 1) / reduction,
                              (header->height + reduction - 1) / reduction);
       const double scale = static_cast<double>(header->width) / decoded.width;
-      const cv::Mat region = decode_jpeg_region(bytes, reduction, crop_roi(box, scale, decoded));
-      if (!region.empty()) {
-        const bool flip = transform == ImageTransform::kTrain && rng.coin();
-        return resize_square(region, size, flip);
-      }
+      crop = decode_jpeg_region(bytes, reduction, crop_roi(box, scale, decoded));
     }
-    image = decode_image(bytes, reduction);
+    if (crop.empty()) {
+      const cv::Mat image = decode_image(bytes, reduction);
+      if (image.empty()) throw BadSampleError(path, "cannot be decoded");
+      crop = image(crop_roi(box, static_cast<double>(header->width) / image.cols, image.size()));
+    }
   } else {
-    image = decode_image(bytes, 1);
-    if (!image.empty()) {
-      full_width = image.cols;
-      box = choose_box(transform, image.cols, image.rows, size, resize, rng);
-    }
+    const cv::Mat image = decode_image(bytes, 1);
+    if (image.empty()) throw BadSampleError(path, "cannot be decoded");
+    crop = image(crop_roi(choose_box(transform, image.cols, image.rows, size, resize, rng), 1.0,
+                          image.size()));
   }
-  if (image.empty()) throw BadSampleError(path, "cannot be decoded");
   const bool flip = transform == ImageTransform::kTrain && rng.coin();
-  const double reduction = static_cast<double>(full_width) / image.cols;
-  return crop_resize(image, box, reduction, size, flip);
+  return resize_square(crop, size, flip);
 }
 
 }  // namespace ctmq::data

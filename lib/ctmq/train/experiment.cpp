@@ -82,13 +82,15 @@ void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
     load_module_state(network, random_init, "initial weights");
     return;
   }
-  std::string path = from.rfind("checkpoint:", 0) == 0 ? from.substr(11) : paths.checkpoint(from);
+  // "checkpoint:PATH" is a file from outside the run (pretrain.checkpoint, --from).
+  const bool external = from.rfind("checkpoint:", 0) == 0;
+  std::string path = external ? from.substr(11) : paths.checkpoint(from);
   if (!fs::exists(path)) {
     throw Error("stage " + record.stage.id + " starts from " + from + ", but " + path +
                 " does not exist yet: run the earlier phase first (or give --from)");
   }
   StateDict state = load_checkpoint(path).state;
-  if (from.rfind("checkpoint:", 0) == 0) {
+  if (external) {
     std::vector<std::string> reset;
     state = with_fresh_mismatched_quantizers(state, random_init, &reset);
     if (!reset.empty()) {
