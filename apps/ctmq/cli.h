@@ -5,11 +5,18 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "ctmq/spec/spec.h"
-#include "ctmq/train/commands.h"
+#include "ctmq/commands/bench_command.h"
+#include "ctmq/commands/data_check_command.h"
+#include "ctmq/commands/eval_command.h"
+#include "ctmq/commands/export_command.h"
+#include "ctmq/commands/inspect_command.h"
+#include "ctmq/commands/runtime_options.h"
+#include "ctmq/train/experiment.h"
 
 namespace ctmq::cli {
 
@@ -42,6 +49,14 @@ void add_data_commands(CLI::App& app, GlobalOptions& globals);
 void add_export_command(CLI::App& app, GlobalOptions& globals);
 void add_bench_commands(CLI::App& app, GlobalOptions& globals);
 void add_report_command(CLI::App& app, GlobalOptions& globals);
+
+/// CLI11's name -> value map of a spec choice, for CLI::CheckedTransformer.
+template <typename E>
+std::map<std::string, E> choice_map() {
+  std::map<std::string, E> map;
+  for (const auto& [value, name] : choice_table<E>()) map.emplace(name, value);
+  return map;
+}
 
 /// Prints JSON to stdout, indented.
 void print_json(const nlohmann::json& value);

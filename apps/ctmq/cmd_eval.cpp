@@ -25,22 +25,23 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
   flags->spec.add_to(*command);
   command->add_option("--data", flags->options.data_root,
                       "Dataset root (instead of the spec's data.root)");
-  command->add_option("--format", flags->options.format, "Dataset format with --data")
-      ->check(CLI::IsMember({"imagenet", "fashion-mnist", "cifar10", "cifar100"}));
+  CLI::Option* format =
+      command->add_option("--format", flags->options.format, "Dataset format with --data")
+          ->transform(CLI::CheckedTransformer(choice_map<DataFormat>()));
   command->add_option("--split", flags->options.split, "Split to score")
-      ->check(CLI::IsMember({"val", "train"}))
-      ->capture_default_str();
+      ->transform(CLI::CheckedTransformer(choice_map<Split>()))
+      ->default_str("val");
   command->add_option("--limit", flags->options.limit,
                       "Score only this many images (0 = all; default: the spec's limit)");
   command->add_option("--batch-size", flags->options.batch_size, "Batch size (0 = the spec's)")
       ->check(CLI::Range(0, 1000000));
   command->add_flag("--json", flags->json, "Print JSON");
-  on_run(command, [flags, &globals] {
+  on_run(command, [flags, format, &globals] {
     flags->options.runtime = globals.runtime;
     if (!flags->spec.config.empty() || flags->options.data_root.empty()) {
       flags->options.spec = flags->spec.resolve(/*check_paths=*/flags->options.data_root.empty());
     }
-    if (!flags->options.data_root.empty() && flags->options.format.empty()) {
+    if (!flags->options.data_root.empty() && format->count() == 0) {
       throw SpecError("--data needs --format (imagenet, fashion-mnist, cifar10 or cifar100)");
     }
     nlohmann::json result = evaluate(flags->options);

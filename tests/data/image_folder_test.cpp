@@ -1,3 +1,4 @@
+#include "ctmq/spec/spec_keys.h"
 #include "ctmq/data/image_folder_index.h"
 
 #include <gtest/gtest.h>
@@ -215,7 +216,7 @@ TEST(ImageFolder, IndexCacheIsReusedAndInvalidated) {
 }
 
 DataSpec imagenet_spec(const std::string& root) {
-  DataSpec spec;
+  DataSpec spec = spec_defaults().data;
   spec.format = "imagenet";
   spec.root = root;
   spec.image_size = 24;
@@ -316,7 +317,7 @@ TEST(Uint8Batches, NormalisedOnTheDeviceEqualTheFloatBatches) {
   make_tree(root);
   expect_uint8_batches_match_float(imagenet_spec(root.path()));
 
-  DataSpec fashion;
+  DataSpec fashion = spec_defaults().data;
   fashion.format = "fashion-mnist";
   fashion.root = CTMQ_FASHION_MNIST_DIR;
   fashion.image_size = 28;

@@ -1,3 +1,4 @@
+#include "ctmq/spec/spec_keys.h"
 #include "ctmq/data/small_datasets.h"
 
 #include <gtest/gtest.h>
@@ -137,7 +138,7 @@ TEST(Cifar, OpenDatasetAugmentsTrainOnly) {
     test::write_bytes(dir / ("data_batch_" + std::to_string(b) + ".bin"), cifar_records(4, 1, 2));
   }
   test::write_bytes(dir / "test_batch.bin", cifar_records(6, 1, 1));
-  DataSpec spec;
+  DataSpec spec = spec_defaults().data;
   spec.format = "cifar10";
   spec.root = dir.path();
   spec.image_size = 32;
@@ -188,7 +189,7 @@ TEST_F(RealFashionMnist, LoadsBothSplits) {
 }
 
 TEST_F(RealFashionMnist, ShardedLimitedLoaders) {
-  DataSpec spec;
+  DataSpec spec = spec_defaults().data;
   spec.root = CTMQ_FASHION_MNIST_DIR;
   spec.batch_size = 64;
   spec.train_limit = 1000;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ctmq/spec/spec_keys.h"
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/io/checkpoint.h"
@@ -86,12 +87,20 @@ TEST(Checkpoint, MismatchedModelNamesEveryProblem) {
 }
 
 TEST(Manifest, RoundTripsAndDerivesDeterministicMetrics) {
-  ExperimentSpec spec;
+  ExperimentSpec spec = spec_defaults();
   spec.steps.bits = {2, 1};
   Manifest manifest = make_manifest("demo", "abc", make_stage_plan(spec));
-  manifest.stages[0].status = "done";
-  manifest.stages[0].history.push_back(
-      {{"stage", "pretrain"}, {"val_top1", 50.0}, {"images_per_second", 123.0}, {"seconds", 1.5}});
+  manifest.stages[0].status = StageStatus::kDone;
+  EpochMetrics epoch;
+  epoch.stage = "pretrain";
+  epoch.epoch = 1;
+  epoch.cumulative_epoch = 1;
+  epoch.val_top1 = 50.0;
+  epoch.images_per_second = 123.0;
+  epoch.seconds = 1.5;
+  manifest.stages[0].history.push_back(epoch);
+  manifest.stages[0].final_metrics = StageMetrics{0.5, 50.0, 90.0, 0.4, 60.0, 1};
+  manifest.stages[0].best_metrics = BestMetrics{50.0, 90.0, 1};
   const std::string dir = temp_path("run");
   RunPaths paths{dir};
   std::filesystem::create_directories(dir);
@@ -99,7 +108,11 @@ TEST(Manifest, RoundTripsAndDerivesDeterministicMetrics) {
   Manifest loaded = load_manifest(paths);
   EXPECT_EQ(manifest_to_json(loaded), manifest_to_json(manifest));
   std::string metrics = read_file(paths.metrics());
-  EXPECT_EQ(metrics, "{\"stage\":\"pretrain\",\"val_top1\":50.0}\n");
+  // Wall-clock fields stay out of metrics.jsonl; keys are sorted.
+  EXPECT_EQ(metrics,
+            "{\"a_bits\":32,\"cumulative_epoch\":1,\"cycle\":0,\"epoch\":1,\"lr\":0.0,"
+            "\"stage\":\"pretrain\",\"train_loss\":0.0,\"train_top1\":0.0,\"val_loss\":0.0,"
+            "\"val_top1\":50.0,\"val_top5\":0.0,\"w_bits\":32}\n");
 }
 
 TEST(AtomicFile, FailedWriterLeavesTargetUntouched) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "ctmq/spec/spec_keys.h"
 #include "ctmq/plan/stage_plan.h"
 
 namespace ctmq {
@@ -12,7 +13,7 @@ std::vector<std::string> ids(const StagePlan& plan) {
 }
 
 ExperimentSpec base_spec() {
-  ExperimentSpec spec;
+  ExperimentSpec spec = spec_defaults();
   spec.steps.bits = {4, 3, 2, 1};
   spec.cycles.count = 2;
   spec.pretrain.epochs = 10;

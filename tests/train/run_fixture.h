@@ -5,19 +5,35 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "cli/run_ctmq.h"
 #include "ctmq/core/atomic_file.h"
 
 namespace ctmq::testing {
 
-/// 256 training and 128 validation images, batch 64: 4 steps per epoch.
+/// 256 training and 128 validation images, batch 64: 4 steps per epoch. As --set values.
+inline std::vector<std::string> tiny_spec_overrides(const std::string& output_dir) {
+  return {"output_dir=" + output_dir,
+          "data.root=" CTMQ_FASHION_MNIST_DIR,
+          "data.train_limit=256",
+          "data.val_limit=128",
+          "data.batch_size=64",
+          "data.workers=1",
+          "pretrain.epochs=1",
+          "steps.bits=[2,1]",
+          "steps.epochs=1",
+          "cycles.count=1",
+          "cycles.accurate_epochs=1"};
+}
+
+/// The tiny spec as command-line flags.
 inline std::string tiny_spec_flags(const std::string& output_dir) {
-  return "--set output_dir=" + output_dir +
-         " --set data.root=" CTMQ_FASHION_MNIST_DIR
-         " --set data.train_limit=256 --set data.val_limit=128 --set data.batch_size=64"
-         " --set data.workers=1 --set pretrain.epochs=1 --set steps.bits=[2,1]"
-         " --set steps.epochs=1 --set cycles.count=1 --set cycles.accurate_epochs=1";
+  std::string flags;
+  for (const auto& assignment : tiny_spec_overrides(output_dir)) {
+    flags += (flags.empty() ? "--set " : " --set ") + assignment;
+  }
+  return flags;
 }
 
 inline bool fashion_mnist_available() {

@@ -9,6 +9,7 @@
 
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
+#include "in_process_run.h"
 #include "run_fixture.h"
 
 namespace ctmq {
@@ -16,7 +17,10 @@ namespace {
 
 using testing::run_ctmq;
 using testing::TempDir;
+using testing::StopAfterSteps;
 using testing::tiny_spec_flags;
+using testing::tiny_spec_overrides;
+using testing::train_in_process;
 
 const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
                                        "c1-fp",    "c1-w2a2", "c1-w1a1"};
@@ -39,12 +43,13 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   for (size_t i = 0; i < kStages.size(); ++i) {
     const StageRecord& record = manifest.stages[i];
     EXPECT_EQ(record.stage.id, kStages[i]);
-    EXPECT_EQ(record.status, "done");
+    EXPECT_EQ(record.status, StageStatus::kDone);
     EXPECT_EQ(record.epochs_done, 1);
     EXPECT_EQ(record.history.size(), 1u);
     EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/" + kStages[i] + ".pt"));
     EXPECT_FALSE(std::filesystem::exists(run + "/resume/" + kStages[i] + ".pt"));
-    double top1 = record.final_metrics["val_top1"].get<double>();
+    ASSERT_TRUE(record.final_metrics.has_value());
+    double top1 = record.final_metrics->val_top1;
     EXPECT_GE(top1, 0.0);
     EXPECT_LE(top1, 100.0);
   }
@@ -61,7 +66,7 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   EXPECT_EQ(lines, 6);
 
   // The pretrained model must have learned something on 256 images in one epoch.
-  EXPECT_GT(manifest.stages[0].final_metrics["val_top1"].get<double>(), 20.0);
+  EXPECT_GT(manifest.stages[0].final_metrics->val_top1, 20.0);
 
   // Checkpoint metadata and eval agree with the manifest.
   Checkpoint last = load_checkpoint(run + "/checkpoints/c1-w1a1.pt");
@@ -75,9 +80,9 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   auto scored = nlohmann::json::parse(eval.output.substr(eval.output.find('{')));
   EXPECT_EQ(scored["images"], 128);
   EXPECT_NEAR(scored["top1"].get<double>(),
-              manifest.stages.back().final_metrics["val_top1"].get<double>(), 1e-9);
+              manifest.stages.back().final_metrics->val_top1, 1e-9);
   EXPECT_NEAR(scored["top5"].get<double>(),
-              manifest.stages.back().final_metrics["val_top5"].get<double>(), 1e-9);
+              manifest.stages.back().final_metrics->val_top5, 1e-9);
 
   auto inspect = run_ctmq("inspect " + run + "/checkpoints/c0-w2a2.pt");
   ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
@@ -121,21 +126,27 @@ TEST_F(ExperimentTest, SameSeedGivesIdenticalMetricsAndInterruptedRunResumesExac
   const std::string first = dir / "first", second = dir / "second", third = dir / "third";
   ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(first) + flags).exit_code, 0);
 
-  // Stopped by SIGTERM at the end of the first epoch (step 4 of 4), then resumed.
-  setenv("CTMQ_TEST_STOP_AT_STEP", "4", 1);
-  auto stopped = run_ctmq("--threads 2 train " + tiny_spec_flags(second) + flags);
-  unsetenv("CTMQ_TEST_STOP_AT_STEP");
-  EXPECT_EQ(stopped.exit_code, 128 + SIGTERM) << stopped.output;
+  // Stopped by SIGTERM at the end of the first epoch (step 4 of 4), then resumed. The stopped
+  // runs train in this process, where the test adds the observer that raises the signal.
+  install_stop_handlers();
+  torch::set_num_threads(2);
+  auto overrides = [&](const std::string& run) {
+    auto all = tiny_spec_overrides(run);
+    for (const char* extra : {"pretrain.epochs=2", "steps.bits=[1]", "cycles.count=0"}) {
+      all.push_back(extra);
+    }
+    return all;
+  };
+  EXPECT_EQ(train_in_process(overrides(second), {std::make_shared<StopAfterSteps>(4)}),
+            128 + SIGTERM);
   EXPECT_TRUE(std::filesystem::exists(second + "/resume/pretrain.pt"));
   auto resumed = run_ctmq("--threads 2 train --resume " + tiny_spec_flags(second) + flags);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming at epoch"), std::string::npos) << resumed.output;
 
   // Stopped in the middle of an epoch (step 6: epoch 2, batch 2), then resumed.
-  setenv("CTMQ_TEST_STOP_AT_STEP", "6", 1);
-  auto mid = run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags);
-  unsetenv("CTMQ_TEST_STOP_AT_STEP");
-  EXPECT_EQ(mid.exit_code, 128 + SIGTERM) << mid.output;
+  EXPECT_EQ(train_in_process(overrides(third), {std::make_shared<StopAfterSteps>(6)}),
+            128 + SIGTERM);
   ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags).exit_code, 0);
 
   std::string reference = read_file(first + "/metrics.jsonl");
@@ -181,7 +192,7 @@ TEST_F(ExperimentTest, DivergingLossStopsWithAClearError) {
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("loss became"), std::string::npos) << result.output;
   Manifest manifest = load_manifest(RunPaths{dir / "run"});
-  EXPECT_EQ(manifest.stages[0].status, "failed");
+  EXPECT_EQ(manifest.stages[0].status, StageStatus::kFailed);
 }
 
 TEST_F(ExperimentTest, MissingDataIsADataError) {

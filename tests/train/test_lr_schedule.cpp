@@ -1,12 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "ctmq/spec/spec_keys.h"
 #include "ctmq/train/lr_schedule.h"
 
 namespace ctmq {
 namespace {
 
 TEST(LrSchedule, CosineStartsAtPeakAndEndsNearZero) {
-  OptimizerSpec spec;
+  OptimizerSpec spec = spec_defaults().optimizer;
   spec.schedule = "cosine";
   EXPECT_DOUBLE_EQ(learning_rate_at(spec, 0.1, 2, 10, 0), 0.1);
   EXPECT_NEAR(learning_rate_at(spec, 0.1, 2, 10, 10), 0.05, 1e-12);
@@ -14,7 +15,7 @@ TEST(LrSchedule, CosineStartsAtPeakAndEndsNearZero) {
 }
 
 TEST(LrSchedule, WarmupIsLinear) {
-  OptimizerSpec spec;
+  OptimizerSpec spec = spec_defaults().optimizer;
   spec.warmup_epochs = 1;
   EXPECT_NEAR(learning_rate_at(spec, 0.1, 3, 10, 0), 0.01, 1e-12);
   EXPECT_NEAR(learning_rate_at(spec, 0.1, 3, 10, 4), 0.05, 1e-12);
@@ -22,7 +23,7 @@ TEST(LrSchedule, WarmupIsLinear) {
 }
 
 TEST(LrSchedule, StepMultipliesAtMilestones) {
-  OptimizerSpec spec;
+  OptimizerSpec spec = spec_defaults().optimizer;
   spec.schedule = "step";
   spec.milestones = {2, 4};
   spec.gamma = 0.5;
@@ -32,7 +33,7 @@ TEST(LrSchedule, StepMultipliesAtMilestones) {
 }
 
 TEST(LrSchedule, ConstantStays) {
-  OptimizerSpec spec;
+  OptimizerSpec spec = spec_defaults().optimizer;
   spec.schedule = "constant";
   EXPECT_DOUBLE_EQ(learning_rate_at(spec, 0.3, 4, 7, 27), 0.3);
 }

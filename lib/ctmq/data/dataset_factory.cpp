@@ -24,7 +24,7 @@ std::shared_ptr<const SampleSource> apply_limit(std::shared_ptr<const SampleSour
 
 /// Warns about (skip) or rejects (fail) the files the scan left out; returns their count.
 int64_t report_scan_bad_files(const ImageFolderIndex& index, const DataSpec& spec) {
-  if (!index.bad_files.empty() && spec.on_bad_image == "fail") {
+  if (!index.bad_files.empty() && spec.on_bad_image == BadImagePolicy::kFail) {
     const auto& bad = index.bad_files.front();
     throw DataError(bad.path + ": " + bad.reason + " (data.on_bad_image = fail; " +
                     std::to_string(index.bad_files.size()) + " bad files in " + index.split_dir +
@@ -62,8 +62,8 @@ DatasetSources open_imagenet(const DataSpec& spec, bool with_val) {
 
 DatasetSources open_small(const DataSpec& spec, bool with_val) {
   DatasetSources sources;
-  const bool fmnist = spec.format == "fashion-mnist";
-  const bool cifar100 = spec.format == "cifar100";
+  const bool fmnist = spec.format == DataFormat::kFashionMnist;
+  const bool cifar100 = spec.format == DataFormat::kCifar100;
   const Normalization norm = fmnist     ? kFashionMnistNormalization
                              : cifar100 ? kCifar100Normalization
                                         : kCifar10Normalization;
@@ -74,13 +74,13 @@ DatasetSources open_small(const DataSpec& spec, bool with_val) {
   sources.num_classes = train.num_classes;
   const int64_t padding = spec.augment ? spec.crop_padding : 0;
   sources.train = std::make_shared<TensorSource>(std::move(train), spec.augment, padding, norm,
-                                                 spec.root + " (" + spec.format + " train)");
+                                                 spec.root + " (" + choice_name(spec.format) + " train)");
   if (with_val) {
     sources.val = std::make_shared<TensorSource>(read(false), false, 0, norm,
-                                                 spec.root + " (" + spec.format + " test)");
+                                                 spec.root + " (" + choice_name(spec.format) + " test)");
   }
   if (spec.image_size != sources.train->height()) {
-    spdlog::warn("data.image_size = {} ignored: {} images are {}x{}", spec.image_size, spec.format,
+    spdlog::warn("data.image_size = {} ignored: {} images are {}x{}", spec.image_size, choice_name(spec.format),
                  sources.train->height(), sources.train->width());
   }
   return sources;
@@ -97,15 +97,8 @@ std::vector<int64_t> limited_subset(int64_t n, int64_t limit) {
 
 DatasetSources open_sources(const DataSpec& spec, bool with_val) {
   DatasetSources sources;
-  if (spec.format == "imagenet") {
-    sources = open_imagenet(spec, with_val);
-  } else if (spec.format == "fashion-mnist" || spec.format == "cifar10" ||
-             spec.format == "cifar100") {
-    sources = open_small(spec, with_val);
-  } else {
-    throw SpecError("data.format: unknown format '" + spec.format +
-                    "' (imagenet, fashion-mnist, cifar10 or cifar100)");
-  }
+  sources = spec.format == DataFormat::kImageNet ? open_imagenet(spec, with_val)
+                                                 : open_small(spec, with_val);
   sources.train = apply_limit(sources.train, spec.train_limit);
   if (sources.val) sources.val = apply_limit(sources.val, spec.val_limit);
   return sources;
@@ -126,7 +119,7 @@ DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_
   train.rank = rank;
   train.world_size = world_size;
   train.pad_shards = true;
-  train.skip_bad = spec.on_bad_image != "fail";
+  train.skip_bad = spec.on_bad_image != BadImagePolicy::kFail;
   train.uint8_batches = uint8_batches;
   LoaderOptions val = train;
   val.batch_size = val_batch_size > 0 ? val_batch_size : spec.batch_size;

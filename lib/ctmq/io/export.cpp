@@ -60,7 +60,7 @@ std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& conf
                             {"activation",
                              {{"quantizer", a_bits == 32  ? "none"
                                             : a_bits == 1 ? "sign"
-                                                          : act->options().family},
+                                                          : choice_name(act->options().method)},
                               {"signed", act->options().is_signed}}}};
     if (layer->weight_bits() == 32) {
       entry["encoding"] = "float32";

@@ -16,6 +16,37 @@ const StageRecord* Manifest::find(const std::string& id) const {
   return const_cast<Manifest*>(this)->find(id);
 }
 
+namespace {
+
+const std::vector<std::pair<StageStatus, const char*>> kStatusNames = {
+    {StageStatus::kPending, "pending"},
+    {StageStatus::kRunning, "running"},
+    {StageStatus::kDone, "done"},
+    {StageStatus::kFailed, "failed"}};
+
+StageStatus parse_status(const std::string& name, const std::string& source) {
+  for (const auto& [status, text] : kStatusNames) {
+    if (name == text) return status;
+  }
+  throw IoError(source + ": malformed manifest: unknown stage status \"" + name + "\"");
+}
+
+Phase parse_phase(const std::string& name, const std::string& source) {
+  for (Phase phase : {Phase::kPretrain, Phase::kSteps, Phase::kCycle}) {
+    if (phase_name(phase) == name) return phase;
+  }
+  throw IoError(source + ": malformed manifest: unknown phase \"" + name + "\"");
+}
+
+}  // namespace
+
+std::string status_name(StageStatus status) {
+  for (const auto& [value, text] : kStatusNames) {
+    if (value == status) return text;
+  }
+  return "?";
+}
+
 Manifest make_manifest(const std::string& name, const std::string& spec_hash,
                        const StagePlan& plan) {
   Manifest manifest;
@@ -34,13 +65,13 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& record : manifest.stages) {
     nlohmann::json entry = plan_to_json(StagePlan{{record.stage}})["stages"][0];
-    entry["status"] = record.status;
+    entry["status"] = status_name(record.status);
     entry["checkpoint"] =
         record.checkpoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(record.checkpoint);
     entry["epochs_done"] = record.epochs_done;
-    entry["final"] = record.final_metrics;
-    entry["best"] = record.best_metrics;
-    entry["history"] = record.history;
+    entry["final"] = to_json(record.final_metrics);
+    entry["best"] = to_json(record.best_metrics);
+    entry["history"] = history_to_json(record.history);
     entry["wall_seconds"] = record.wall_seconds;
     stages.push_back(entry);
   }
@@ -60,22 +91,21 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
       StageRecord record;
       Stage& s = record.stage;
       s.id = entry.at("id").get<std::string>();
-      std::string phase = entry.at("phase").get<std::string>();
-      s.phase = phase == "pretrain" ? Phase::kPretrain
-                                    : (phase == "steps" ? Phase::kSteps : Phase::kCycle);
+      s.phase = parse_phase(entry.at("phase").get<std::string>(), source);
       s.cycle = entry.at("cycle").get<int>();
       s.w_bits = entry.at("w_bits").get<int>();
       s.a_bits = entry.at("a_bits").get<int>();
       s.epochs = entry.at("epochs").get<int64_t>();
-      s.lr = entry.at("lr").get<double>();
-      s.init_from = entry.at("init_from").is_null() ? "" : entry["init_from"].get<std::string>();
-      record.status = entry.at("status").get<std::string>();
+      // The manifest keeps the rate; the rest of a stage's optimizer is the spec's.
+      s.optimizer.lr = entry.at("lr").get<double>();
+      s.init = init_source_from_json(entry.at("init_from"));
+      record.status = parse_status(entry.at("status").get<std::string>(), source);
       record.checkpoint =
           entry.at("checkpoint").is_null() ? "" : entry["checkpoint"].get<std::string>();
       record.epochs_done = entry.at("epochs_done").get<int64_t>();
-      record.final_metrics = entry.at("final");
-      record.best_metrics = entry.at("best");
-      record.history = entry.at("history");
+      record.final_metrics = stage_metrics_from_json(entry.at("final"));
+      record.best_metrics = best_metrics_from_json(entry.at("best"));
+      record.history = history_from_json(entry.at("history"));
       record.wall_seconds = entry.value("wall_seconds", 0.0);
       manifest.stages.push_back(record);
     }
@@ -88,11 +118,9 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
 std::string metrics_jsonl(const Manifest& manifest) {
   std::string out;
   for (const auto& record : manifest.stages) {
-    for (nlohmann::json line : record.history) {
+    for (const auto& epoch : record.history) {
       // Wall-clock figures differ between identical runs; metrics.jsonl must not.
-      line.erase("images_per_second");
-      line.erase("seconds");
-      out += line.dump() + "\n";
+      out += to_json(epoch, /*wall_clock=*/false).dump() + "\n";
     }
   }
   return out;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ctmq/io/run_records.h"
 #include "ctmq/plan/stage_plan.h"
 
 namespace ctmq {
@@ -26,15 +27,19 @@ struct RunPaths {
   }
 };
 
-/// Stage entry of the manifest. `history` holds one object per finished epoch.
+enum class StageStatus { kPending, kRunning, kDone, kFailed };
+/// "pending", "running", "done", "failed".
+std::string status_name(StageStatus status);
+
+/// Stage entry of the manifest. `history` holds one entry per finished epoch.
 struct StageRecord {
   Stage stage;
-  std::string status = "pending";  ///< pending | running | done | failed
-  std::string checkpoint;          ///< relative to the run directory, once written
+  StageStatus status = StageStatus::kPending;
+  std::string checkpoint;  ///< relative to the run directory, once written
   int64_t epochs_done = 0;
-  nlohmann::json final_metrics = nlohmann::json::object();
-  nlohmann::json best_metrics = nlohmann::json::object();
-  nlohmann::json history = nlohmann::json::array();
+  std::optional<StageMetrics> final_metrics;
+  std::optional<BestMetrics> best_metrics;
+  std::vector<EpochMetrics> history;
   double wall_seconds = 0.0;
 };
 

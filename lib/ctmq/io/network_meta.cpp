@@ -3,16 +3,30 @@
 #include "ctmq/core/errors.h"
 
 namespace ctmq {
+namespace {
+
+template <typename E>
+E named_choice(const nlohmann::json& network, const char* field, const std::string& source) {
+  const std::string name = network.at(field).get<std::string>();
+  std::optional<E> value = parse_choice<E>(name);
+  if (!value) {
+    throw IoError(source + ": checkpoint metadata network." + field + " is \"" + name +
+                  "\", not one this ctmq knows");
+  }
+  return *value;
+}
+
+}  // namespace
 
 nlohmann::json network_config_to_json(const NetworkConfig& c) {
-  return {{"arch", c.arch},
+  return {{"arch", choice_name(c.arch)},
           {"in_channels", c.in_channels},
           {"num_classes", c.num_classes},
           {"first_last_bits", c.first_last_bits},
-          {"block", c.block},
-          {"weight_quantizer", c.weight_quantizer},
-          {"activation_quantizer", c.activation_quantizer},
-          {"weight_granularity", c.weight_granularity}};
+          {"block", choice_name(c.block)},
+          {"weight_quantizer", choice_name(c.weight_quantizer)},
+          {"activation_quantizer", choice_name(c.activation_quantizer)},
+          {"weight_granularity", choice_name(c.weight_granularity)}};
 }
 
 NetworkConfig network_config_from_json(const nlohmann::json& meta, const std::string& source) {
@@ -22,14 +36,14 @@ NetworkConfig network_config_from_json(const nlohmann::json& meta, const std::st
   const auto& n = meta["network"];
   try {
     NetworkConfig c;
-    c.arch = n.at("arch").get<std::string>();
+    c.arch = named_choice<Arch>(n, "arch", source);
     c.in_channels = n.at("in_channels").get<int64_t>();
     c.num_classes = n.at("num_classes").get<int64_t>();
     c.first_last_bits = n.at("first_last_bits").get<int>();
-    c.block = n.at("block").get<std::string>();
-    c.weight_quantizer = n.at("weight_quantizer").get<std::string>();
-    c.activation_quantizer = n.at("activation_quantizer").get<std::string>();
-    c.weight_granularity = n.at("weight_granularity").get<std::string>();
+    c.block = named_choice<BlockKind>(n, "block", source);
+    c.weight_quantizer = named_choice<WeightMethod>(n, "weight_quantizer", source);
+    c.activation_quantizer = named_choice<ActivationMethod>(n, "activation_quantizer", source);
+    c.weight_granularity = named_choice<Granularity>(n, "weight_granularity", source);
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw IoError(source + ": checkpoint metadata \"network\" is incomplete: " + e.what());

@@ -14,20 +14,14 @@ namespace {
 
 using NetworkFactory = std::function<std::shared_ptr<QuantNetworkImpl>(const NetworkConfig&)>;
 
-const std::map<std::string, NetworkFactory>& registry() {
-  static const std::map<std::string, NetworkFactory> factories = {
-      {"resnet18", [](const NetworkConfig& c) { return make_resnet(c, resnet18_layout()); }},
-      {"resnet34", [](const NetworkConfig& c) { return make_resnet(c, resnet34_layout()); }},
-      {"resnet20", [](const NetworkConfig& c) { return make_resnet(c, resnet20_layout()); }},
-      {"resnet32", [](const NetworkConfig& c) { return make_resnet(c, resnet32_layout()); }},
+const std::map<Arch, NetworkFactory>& registry() {
+  static const std::map<Arch, NetworkFactory> factories = {
+      {Arch::kResNet18, [](const NetworkConfig& c) { return make_resnet(c, resnet18_layout()); }},
+      {Arch::kResNet34, [](const NetworkConfig& c) { return make_resnet(c, resnet34_layout()); }},
+      {Arch::kResNet20, [](const NetworkConfig& c) { return make_resnet(c, resnet20_layout()); }},
+      {Arch::kResNet32, [](const NetworkConfig& c) { return make_resnet(c, resnet32_layout()); }},
   };
   return factories;
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
-  return out;
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {
@@ -107,15 +101,7 @@ void QuantNetworkImpl::set_weights_prequantized(bool on) {
 
 std::shared_ptr<QuantNetworkImpl> make_network(const NetworkConfig& config) {
   const auto& factories = registry();
-  auto it = factories.find(config.arch);
-  if (it == factories.end()) {
-    throw SpecError("/model/arch: unknown architecture '" + config.arch + "' (expected one of " +
-                    join(network_names()) + ")");
-  }
-  if (config.block != "basic" && config.block != "bireal") {
-    throw SpecError("/model/block: unknown block '" + config.block +
-                    "' (expected basic or bireal)");
-  }
+  const auto& factory = factories.at(config.arch);
   if (config.in_channels < 1) {
     throw SpecError("network: input channel count must be positive, got " +
                     std::to_string(config.in_channels));
@@ -125,15 +111,9 @@ std::shared_ptr<QuantNetworkImpl> make_network(const NetworkConfig& config) {
                     std::to_string(config.num_classes));
   }
   check_bits(config.first_last_bits, "/model/first_last_bits");
-  auto network = it->second(config);
+  auto network = factory(config);
   network->set_bits(kFloatBits, kFloatBits);
   return network;
-}
-
-std::vector<std::string> network_names() {
-  std::vector<std::string> names;
-  for (const auto& item : registry()) names.push_back(item.first);
-  return names;
 }
 
 }  // namespace ctmq

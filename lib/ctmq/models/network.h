@@ -16,14 +16,14 @@ namespace ctmq {
 
 /// Everything needed to build a network; also stored in exported models.
 struct NetworkConfig {
-  std::string arch = "resnet20";  ///< resnet18 | resnet34 | resnet20 | resnet32
+  Arch arch = Arch::kResNet20;
   int64_t in_channels = 3;
   int64_t num_classes = 10;
-  int first_last_bits = 32;                    ///< depth of the stem conv and the classifier
-  std::string block = "basic";                 ///< basic | bireal
-  std::string weight_quantizer = "dorefa";     ///< dorefa | lsq (b >= 2)
-  std::string activation_quantizer = "pact";   ///< pact | lsq (b >= 2)
-  std::string weight_granularity = "channel";  ///< lsq weights: layer | channel
+  int first_last_bits = 32;  ///< depth of the stem conv and the classifier
+  BlockKind block = BlockKind::kBasic;
+  WeightMethod weight_quantizer = WeightMethod::kDoReFa;          ///< b >= 2
+  ActivationMethod activation_quantizer = ActivationMethod::kPact;  ///< b >= 2
+  Granularity weight_granularity = Granularity::kChannel;         ///< lsq weights
 };
 
 /// The NetworkConfig of an experiment's model and quant sections.
@@ -79,7 +79,5 @@ class QuantNetworkImpl : public torch::nn::Module {
 /// Builds a network by arch name; throws SpecError naming /model/... for a bad config.
 std::shared_ptr<QuantNetworkImpl> make_network(const NetworkConfig& config);
 
-/// The arch names make_network knows.
-std::vector<std::string> network_names();
 
 }  // namespace ctmq

@@ -9,9 +9,9 @@ namespace {
 QuantLayerOptions layer_options(const NetworkConfig& config, bool signed_input, int fixed_w = 0,
                                 int fixed_a = 0) {
   QuantLayerOptions options;
-  options.weights.family = config.weight_quantizer;
+  options.weights.method = config.weight_quantizer;
   options.weights.granularity = config.weight_granularity;
-  options.activations.family = config.activation_quantizer;
+  options.activations.method = config.activation_quantizer;
   options.activations.is_signed = signed_input;
   options.fixed_w_bits = fixed_w;
   options.fixed_a_bits = fixed_a;
@@ -115,7 +115,7 @@ class ResNetImpl : public QuantNetworkImpl {
   ResNetImpl(const NetworkConfig& config, const ResNetLayout& layout)
       : QuantNetworkImpl(config), imagenet_stem_(layout.imagenet_stem) {
     const int fl = config.first_last_bits;
-    const bool bireal = config.block == "bireal";
+    const bool bireal = config.block == BlockKind::kBiReal;
     const int64_t stem_width = layout.widths.front();
     const int64_t kernel = imagenet_stem_ ? 7 : 3;
     conv1 = register_module(

@@ -29,6 +29,31 @@ std::string phase_name(Phase phase) {
   return "?";
 }
 
+namespace {
+const std::string kCheckpointPrefix = "checkpoint:";
+}  // namespace
+
+nlohmann::json init_source_to_json(const InitSource& init) {
+  switch (init.kind) {
+    case InitSource::Kind::kRandom:
+      return nullptr;
+    case InitSource::Kind::kStage:
+      return init.ref;
+    case InitSource::Kind::kCheckpoint:
+      return kCheckpointPrefix + init.ref;
+  }
+  return nullptr;
+}
+
+InitSource init_source_from_json(const nlohmann::json& value) {
+  if (value.is_null()) return InitSource::random();
+  const std::string text = value.get<std::string>();
+  if (text.rfind(kCheckpointPrefix, 0) == 0) {
+    return InitSource::checkpoint(text.substr(kCheckpointPrefix.size()));
+  }
+  return InitSource::stage(text);
+}
+
 StagePlan make_stage_plan(const ExperimentSpec& spec) {
   StagePlan plan;
   const double base_lr = spec.optimizer.lr;
@@ -37,17 +62,22 @@ StagePlan make_stage_plan(const ExperimentSpec& spec) {
   const double cycle_lr = spec.cycles.lr.value_or(steps_lr);
   const double accurate_lr = spec.cycles.accurate_lr.value_or(pretrain_lr);
 
-  std::string previous;
+  auto with_lr = [&](double lr) {
+    OptimizerSpec optimizer = spec.optimizer;
+    optimizer.lr = lr;
+    return optimizer;
+  };
+  InitSource previous;
   if (spec.pretrain.checkpoint) {
-    previous = "checkpoint:" + *spec.pretrain.checkpoint;
+    previous = InitSource::checkpoint(*spec.pretrain.checkpoint);
   } else {
     Stage pretrain;
     pretrain.id = "pretrain";
     pretrain.phase = Phase::kPretrain;
     pretrain.epochs = spec.pretrain.epochs;
-    pretrain.lr = pretrain_lr;
+    pretrain.optimizer = with_lr(pretrain_lr);
     plan.stages.push_back(pretrain);
-    previous = pretrain.id;
+    previous = InitSource::stage(pretrain.id);
   }
 
   auto add_low_bit = [&](Phase phase, int cycle, int bits, double lr, int64_t epochs) {
@@ -57,10 +87,10 @@ StagePlan make_stage_plan(const ExperimentSpec& spec) {
     stage.w_bits = stage.a_bits = bits;
     stage.id = "c" + std::to_string(cycle) + "-" + bits_label(bits, bits);
     stage.epochs = epochs;
-    stage.lr = lr;
-    stage.init_from = previous;
+    stage.optimizer = with_lr(lr);
+    stage.init = previous;
     plan.stages.push_back(stage);
-    previous = stage.id;
+    previous = InitSource::stage(stage.id);
   };
 
   for (int64_t bits : spec.steps.bits) {
@@ -72,11 +102,11 @@ StagePlan make_stage_plan(const ExperimentSpec& spec) {
     accurate.phase = Phase::kCycle;
     accurate.cycle = cycle;
     accurate.epochs = spec.cycles.accurate_epochs;
-    accurate.lr = accurate_lr;
-    accurate.init_from = previous;
+    accurate.optimizer = with_lr(accurate_lr);
+    accurate.init = previous;
     plan.stages.push_back(accurate);
-    previous = accurate.id;
-    if (spec.cycles.ladder == "target") {
+    previous = InitSource::stage(accurate.id);
+    if (spec.cycles.ladder == CycleLadder::kTarget) {
       add_low_bit(Phase::kCycle, cycle, static_cast<int>(spec.steps.bits.back()), cycle_lr,
                   spec.steps.epochs);
     } else {
@@ -97,9 +127,8 @@ nlohmann::json plan_to_json(const StagePlan& plan) {
                       {"w_bits", stage.w_bits},
                       {"a_bits", stage.a_bits},
                       {"epochs", stage.epochs},
-                      {"lr", stage.lr},
-                      {"init_from", stage.init_from.empty() ? nlohmann::json(nullptr)
-                                                            : nlohmann::json(stage.init_from)}});
+                      {"lr", stage.lr()},
+                      {"init_from", init_source_to_json(stage.init)}});
   }
   return {{"stages", stages}};
 }
@@ -115,8 +144,10 @@ std::string plan_to_table(const StagePlan& plan) {
     const Stage& s = plan.stages[i];
     std::snprintf(line, sizeof(line), "%-3zu %-12s %-9s %5d %6d %6d %7lld %10.4g  %s\n", i,
                   s.id.c_str(), phase_name(s.phase).c_str(), s.cycle, s.w_bits, s.a_bits,
-                  static_cast<long long>(s.epochs), s.lr,
-                  s.init_from.empty() ? "(random)" : s.init_from.c_str());
+                  static_cast<long long>(s.epochs), s.lr(),
+                  s.init.kind == InitSource::Kind::kRandom
+                      ? "(random)"
+                      : init_source_to_json(s.init).get<std::string>().c_str());
     out << line;
     total_epochs += s.epochs;
   }

@@ -13,7 +13,22 @@ namespace ctmq {
 
 enum class Phase { kPretrain, kSteps, kCycle };
 
-/// One model at one bit depth, trained for `epochs` from the weights of `init_from`.
+/// Where a stage's starting weights come from.
+struct InitSource {
+  enum class Kind { kRandom, kStage, kCheckpoint };
+  Kind kind = Kind::kRandom;
+  std::string ref;  ///< the stage id (kStage) or the checkpoint file (kCheckpoint)
+
+  static InitSource random() { return {}; }
+  static InitSource stage(std::string id) { return {Kind::kStage, std::move(id)}; }
+  static InitSource checkpoint(std::string path) { return {Kind::kCheckpoint, std::move(path)}; }
+  bool operator==(const InitSource& other) const {
+    return kind == other.kind && ref == other.ref;
+  }
+};
+
+/// One model at one bit depth, trained for `epochs` from the weights of `init`: everything its
+/// trainer needs, resolved from the spec.
 struct Stage {
   std::string id;  ///< "pretrain", "c0-w4a4", "c1-fp", ...
   Phase phase = Phase::kPretrain;
@@ -21,10 +36,11 @@ struct Stage {
   int w_bits = kFullPrecisionBits;
   int a_bits = kFullPrecisionBits;
   int64_t epochs = 0;
-  double lr = 0.0;
-  /// Stage id whose final weights initialise this one; "" = random initialisation.
-  /// For the first low-bit stage with pretrain.checkpoint set: "checkpoint:<path>".
-  std::string init_from;
+  /// The stage's optimizer and schedule; `optimizer.lr` is this stage's peak rate.
+  OptimizerSpec optimizer;
+  InitSource init;
+
+  double lr() const { return optimizer.lr; }
 };
 
 struct StagePlan {
@@ -40,6 +56,11 @@ StagePlan make_stage_plan(const ExperimentSpec& spec);
 /// "fp" for 32 bits, "w4a4" otherwise.
 std::string bits_label(int w_bits, int a_bits);
 std::string phase_name(Phase phase);
+
+/// The manifest's and `ctmq plan`'s text for an InitSource: null (random), the stage id, or
+/// "checkpoint:<path>"; and back.
+nlohmann::json init_source_to_json(const InitSource& init);
+InitSource init_source_from_json(const nlohmann::json& value);
 
 nlohmann::json plan_to_json(const StagePlan& plan);
 /// Human-readable table for `ctmq plan`.

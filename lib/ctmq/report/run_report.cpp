@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "ctmq/core/atomic_file.h"
@@ -21,12 +22,18 @@ std::string fixed(double value, int digits = 2) {
   return buffer;
 }
 
-double metric(const nlohmann::json& metrics, const char* key) {
-  return metrics.contains(key) ? metrics[key].get<double>() : std::nan("");
+std::string cell(std::optional<double> value) {
+  return value ? fixed(*value) : "-";
 }
 
-std::string cell(double value) {
-  return std::isnan(value) ? "-" : fixed(value);
+/// "val Top-1 | val Top-5 | best Top-1" cells of a stage ("-" where nothing was recorded).
+std::string metric_cells(const StageRecord& record) {
+  const auto& final_metrics = record.final_metrics;
+  const auto& best = record.best_metrics;
+  return cell(final_metrics ? std::optional<double>(final_metrics->val_top1) : std::nullopt) +
+         " | " +
+         cell(final_metrics ? std::optional<double>(final_metrics->val_top5) : std::nullopt) +
+         " | " + cell(best ? std::optional<double>(best->val_top1) : std::nullopt);
 }
 
 }  // namespace
@@ -38,10 +45,8 @@ std::string stage_table_markdown(const Manifest& manifest) {
   for (const auto& record : manifest.stages) {
     const Stage& s = record.stage;
     out << "| " << s.id << " | " << s.w_bits << "/" << s.a_bits << " | " << record.epochs_done
-        << "/" << s.epochs << " | " << record.status << " | "
-        << cell(metric(record.final_metrics, "val_top1")) << " | "
-        << cell(metric(record.final_metrics, "val_top5")) << " | "
-        << cell(metric(record.best_metrics, "val_top1")) << " |\n";
+        << "/" << s.epochs << " | " << status_name(record.status) << " | "
+        << metric_cells(record) << " |\n";
   }
   return out.str();
 }
@@ -54,8 +59,8 @@ void write_accuracy_plot(const Manifest& manifest, const std::string& path) {
   for (const auto& record : manifest.stages) {
     total_epochs += record.stage.epochs;
     for (const auto& entry : record.history) {
-      lowest = std::min(lowest, entry["val_top1"].get<double>());
-      highest = std::max(highest, entry["val_top1"].get<double>());
+      lowest = std::min(lowest, entry.val_top1);
+      highest = std::max(highest, entry.val_top1);
     }
   }
   total_epochs = std::max<int64_t>(1, total_epochs);
@@ -89,8 +94,7 @@ void write_accuracy_plot(const Manifest& manifest, const std::string& path) {
     cv::putText(image, label, {x_of(offset) + 3, height - bottom + 18}, font, 0.4, colour);
     cv::Point previous(-1, -1);
     for (const auto& entry : record.history) {
-      cv::Point point(x_of(static_cast<double>(entry["cumulative_epoch"].get<int64_t>())),
-                      y_of(entry["val_top1"].get<double>()));
+      cv::Point point(x_of(static_cast<double>(entry.cumulative_epoch)), y_of(entry.val_top1));
       if (previous.x >= 0) cv::line(image, previous, point, colour, 2, cv::LINE_AA);
       cv::circle(image, point, 3, colour, cv::FILLED, cv::LINE_AA);
       previous = point;
@@ -126,16 +130,14 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
     int64_t epochs = 0;
     for (const auto& record : manifest.stages) {
       epochs += record.epochs_done;
-      if (record.status == "done") last = &record;
+      if (record.status == StageStatus::kDone) last = &record;
     }
     if (!last) {
       out << "| " << manifest.name << " | - | - | - | - | - | " << epochs << " |\n";
       continue;
     }
     out << "| " << manifest.name << " | " << last->stage.id << " | " << last->stage.w_bits << "/"
-        << last->stage.a_bits << " | " << cell(metric(last->final_metrics, "val_top1")) << " | "
-        << cell(metric(last->final_metrics, "val_top5")) << " | "
-        << cell(metric(last->best_metrics, "val_top1")) << " | " << epochs << " |\n";
+        << last->stage.a_bits << " | " << metric_cells(*last) << " | " << epochs << " |\n";
   }
   return out.str();
 }

@@ -19,6 +19,7 @@ enum class KeyType { kString, kInt, kNumber, kBool, kIntList, kOptionalString, k
 struct SpecKey {
   std::string path;  ///< JSON pointer, e.g. "/data/batch_size"
   KeyType type;
+  nlohmann::json default_value;  ///< what the key is when a spec leaves it out
   std::string doc;
   std::vector<std::string> choices;  ///< allowed strings; empty = any
   std::optional<double> min;         ///< inclusive lower bound (numbers, list elements)
@@ -35,6 +36,9 @@ const std::vector<SpecKey>& spec_keys();
 
 /// The key at `path`, or nullptr.
 const SpecKey* find_spec_key(const std::string& path);
+
+/// The spec with every key at its default (the declared defaults; required keys too).
+ExperimentSpec spec_defaults();
 
 /// "string", "integer", ... for messages and docs.
 std::string key_type_name(KeyType type);

@@ -190,7 +190,7 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
                        " follows " + std::to_string(bits[i - 1]));
     }
   }
-  if (spec.optimizer.schedule == "step" && spec.optimizer.milestones.empty()) {
+  if (spec.optimizer.schedule == ScheduleKind::kStep && spec.optimizer.milestones.empty()) {
     problems.add("/optimizer/milestones", "the step schedule needs at least one milestone");
   }
   if (options.check_paths) {
@@ -270,7 +270,7 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source,
   if (!doc.is_object()) throw SpecError(source + ": expected a JSON object at the top level");
   for (const auto& assignment : options.overrides) apply_override(doc, assignment);
 
-  ExperimentSpec spec;
+  ExperimentSpec spec = spec_defaults();
   std::set<std::string> seen;
   Problems problems(source);
   walk(doc, "", section_paths(), spec, seen, problems);
@@ -328,12 +328,11 @@ std::string spec_keys_markdown() {
   std::ostringstream out;
   out << "| key | type | default | allowed | description |\n";
   out << "| --- | --- | --- | --- | --- |\n";
-  const ExperimentSpec defaults;
   for (const auto& key : spec_keys()) {
     std::string name = key.path.substr(1);
     std::replace(name.begin(), name.end(), '/', '.');
     std::string allowed = key.choices.empty() ? range_text(key) : join_choices(key.choices);
-    std::string default_text = key.required ? "required" : "`" + key.get(defaults).dump() + "`";
+    std::string default_text = key.required ? "required" : "`" + key.default_value.dump() + "`";
     out << "| `" << name << "` | " << key_type_name(key.type) << " | " << default_text << " | "
         << (allowed.empty() ? "any" : allowed) << " | " << key.doc << " |\n";
   }

@@ -2,9 +2,8 @@
 
 #include <torch/torch.h>
 
-#include <nlohmann/json.hpp>
-
 #include "ctmq/data/data_loader.h"
+#include "ctmq/io/run_records.h"
 
 namespace ctmq {
 
@@ -18,19 +17,13 @@ struct EvalMetrics {
   int64_t images = 0;
 };
 
-/// Per-batch sums that make up EvalMetrics; also used for the training metrics of an epoch.
-struct MetricSums {
-  double loss_sum = 0.0;  ///< sum of per-image losses
-  int64_t correct1 = 0;
-  int64_t correct5 = 0;
-  int64_t images = 0;
-  void add(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& loss);
-  EvalMetrics metrics() const;
-  /// Sums every rank's counts (collective: every rank calls it).
-  void all_reduce(DistContext& dist);
-  nlohmann::json to_json() const;
-  static MetricSums from_json(const nlohmann::json& doc);
-};
+/// Adds a batch (its logits, labels and mean loss) to the sums.
+void add_batch(MetricSums& sums, const torch::Tensor& logits, const torch::Tensor& labels,
+               const torch::Tensor& loss);
+/// Averages of the sums (percent for Top-1 and Top-5).
+EvalMetrics metrics_of(const MetricSums& sums);
+/// Sums every rank's counts (collective: every rank calls it).
+void all_reduce(MetricSums& sums, DistContext& dist);
 
 /// Evaluates `forward` (logits of a batch) over every batch of `loader` in eval mode, without
 /// gradients. `dist` (may be null) sums the counts of every rank.

@@ -1,9 +1,8 @@
-// `ctmq train` / `pretrain` / `steps` / `cycle`: the run directory, the plan, and the stages.
+#include "ctmq/train/experiment.h"
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "ctmq/core/atomic_file.h"
@@ -15,11 +14,11 @@
 #include "ctmq/dist/sync_batch_norm.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
-#include "ctmq/io/network_meta.h"
+#include "ctmq/io/run_meta.h"
 #include "ctmq/spec/spec_parser.h"
-#include "ctmq/train/commands.h"
 #include "ctmq/train/device.h"
 #include "ctmq/train/mixed_precision.h"
+#include "ctmq/train/observers.h"
 #include "ctmq/train/stage_trainer.h"
 #include "ctmq/train/stop_signal.h"
 
@@ -67,8 +66,12 @@ Manifest open_manifest(const RunPaths& paths, const ExperimentSpec& spec, const 
     const Stage& a = done->stage;
     const Stage& b = record.stage;
     bool same = a.w_bits == b.w_bits && a.a_bits == b.a_bits && a.epochs == b.epochs &&
-                a.lr == b.lr && a.init_from == b.init_from && old.spec_hash == hash;
-    if (same) record = *done;
+                a.lr() == b.lr() && a.init == b.init && old.spec_hash == hash;
+    if (!same) continue;
+    // The manifest keeps what a stage did; what it is comes from this spec's plan.
+    StageRecord kept = *done;
+    kept.stage = record.stage;
+    record = kept;
   }
   return fresh;
 }
@@ -77,16 +80,17 @@ Manifest open_manifest(const RunPaths& paths, const ExperimentSpec& spec, const 
 /// otherwise the checkpoint of the stage it starts from, or the initial random weights.
 void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
                           const RunPaths& paths, const StateDict& random_init) {
-  const std::string& from = record.stage.init_from;
-  if (from.empty()) {
+  const InitSource& init = record.stage.init;
+  if (init.kind == InitSource::Kind::kRandom) {
     load_module_state(network, random_init, "initial weights");
     return;
   }
-  // "checkpoint:PATH" is a file from outside the run (pretrain.checkpoint, --from).
-  const bool external = from.rfind("checkpoint:", 0) == 0;
-  std::string path = external ? from.substr(11) : paths.checkpoint(from);
+  // A checkpoint from outside the run (pretrain.checkpoint, --from), or an earlier stage's.
+  const bool external = init.kind == InitSource::Kind::kCheckpoint;
+  const std::string path = external ? init.ref : paths.checkpoint(init.ref);
   if (!fs::exists(path)) {
-    throw Error("stage " + record.stage.id + " starts from " + from + ", but " + path +
+    throw Error("stage " + record.stage.id + " starts from " +
+                init_source_to_json(init).get<std::string>() + ", but " + path +
                 " does not exist yet: run the earlier phase first (or give --from)");
   }
   StateDict state = load_checkpoint(path).state;
@@ -119,7 +123,7 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   for (auto& stage : plan.stages) {
     // --from replaces where the phase's first selected stage starts.
     if (!options.from_checkpoint.empty() && selected(stage, options)) {
-      stage.init_from = "checkpoint:" + options.from_checkpoint;
+      stage.init = InitSource::checkpoint(options.from_checkpoint);
       break;
     }
   }
@@ -155,21 +159,16 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   }
   const StateDict random_init = module_state(*network);
 
-  nlohmann::json meta = {{"format", "ctmq-checkpoint"},
-                         {"ctmq_version", CTMQ_VERSION},
-                         {"experiment", spec.name},
-                         {"spec_hash", manifest.spec_hash},
-                         {"seed", spec.seed},
-                         {"dataset", spec.data.format},
-                         {"image_size", data.image_size},
-                         {"network", network_config_to_json(config)}};
-  StageEnvironment stage_env{spec, paths,    device, *dist,
-                             data, *network, meta,   [&] { save_manifest(paths, manifest); }};
+  RunMeta run_meta{spec.name, manifest.spec_hash, spec.seed, spec.data.format, data.image_size,
+                   config};
+  StageEnvironment stage_env{paths,    device,   *dist,
+                             data,     *network, run_meta,
+                             [&] { save_manifest(paths, manifest); }};
   stage_env.amp = resolve_amp(spec.train.amp, device);
   stage_env.channels_last = spec.train.channels_last;
-  if (const char* stop_at = std::getenv("CTMQ_TEST_STOP_AT_STEP")) {
-    stage_env.stop_at_step = std::atoll(stop_at);
-  }
+  stage_env.batch_size = spec.data.batch_size;
+  stage_env.log_interval = spec.train.log_interval;
+  const Observers observers = standard_observers(options.observers);
 
   int64_t epoch_offset = 0;
   int trained = 0;
@@ -178,19 +177,19 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
     const int64_t offset = epoch_offset;
     epoch_offset += record.stage.epochs;
     if (!selected(record.stage, options)) continue;
-    if (record.status == "done" && fs::exists(paths.checkpoint(record.stage.id))) {
+    if (record.status == StageStatus::kDone && fs::exists(paths.checkpoint(record.stage.id))) {
       spdlog::info("stage {} already done (val top1 {:.2f}%), skipping", record.stage.id,
-                   record.final_metrics.value("val_top1", 0.0));
+                   record.final_metrics ? record.final_metrics->val_top1 : 0.0);
       continue;
     }
     if (stop_requested()) throw InterruptedError(stop_requested());
     load_initial_weights(*network, record, paths, random_init);
     try {
-      train_stage(stage_env, record, static_cast<int64_t>(i), offset);
+      train_stage(stage_env, record, static_cast<int64_t>(i), offset, observers);
     } catch (const InterruptedError&) {
       throw;
     } catch (...) {
-      record.status = "failed";
+      record.status = StageStatus::kFailed;
       if (writer) save_manifest(paths, manifest);
       throw;
     }

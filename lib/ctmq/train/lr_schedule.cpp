@@ -10,8 +10,8 @@ double learning_rate_at(const OptimizerSpec& optimizer, double base_lr, int64_t 
   const int64_t total = std::max<int64_t>(1, epochs * steps_per_epoch);
   const int64_t warmup = std::min(total, optimizer.warmup_epochs * steps_per_epoch);
   if (step < warmup) return base_lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (optimizer.schedule == "constant") return base_lr;
-  if (optimizer.schedule == "step") {
+  if (optimizer.schedule == ScheduleKind::kConstant) return base_lr;
+  if (optimizer.schedule == ScheduleKind::kStep) {
     const int64_t epoch = steps_per_epoch > 0 ? step / steps_per_epoch : 0;
     double lr = base_lr;
     for (int64_t milestone : optimizer.milestones) {

@@ -45,20 +45,17 @@ void set_cuda_autocast(bool enabled, torch::ScalarType dtype) {
 
 }  // namespace
 
-AmpSetting resolve_amp(const std::string& amp, const torch::Device& device) {
+AmpSetting resolve_amp(AmpMode amp, const torch::Device& device) {
   AmpSetting setting;
-  if (amp == "off") return setting;
-  if (amp != "bf16" && amp != "fp16") {
-    throw SpecError("/train/amp: unknown value '" + amp + "' (expected off, bf16 or fp16)");
-  }
+  if (amp == AmpMode::kOff) return setting;
   if (!device.is_cuda()) {
-    spdlog::warn("train.amp = {} applies to CUDA devices only; training in float32 on {}", amp,
-                 device.str());
+    spdlog::warn("train.amp = {} applies to CUDA devices only; training in float32 on {}",
+                 choice_name(amp), device.str());
     return setting;
   }
   setting.enabled = true;
-  setting.dtype = amp == "bf16" ? torch::kBFloat16 : torch::kHalf;
-  setting.scale_loss = amp == "fp16";
+  setting.dtype = amp == AmpMode::kBf16 ? torch::kBFloat16 : torch::kHalf;
+  setting.scale_loss = amp == AmpMode::kFp16;
   return setting;
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ctmq/spec/choices.h"
+
 namespace ctmq {
 
 /// What `train.amp` resolves to on this device: off, bf16 or fp16.
@@ -18,9 +20,9 @@ struct AmpSetting {
   bool scale_loss = false;  ///< fp16 needs a loss scaler; bf16 has fp32's exponent range
 };
 
-/// Reads `train.amp` ("off" | "bf16" | "fp16"); anything but "off" on a non-CUDA device is
+/// Resolves `train.amp` for `device`: anything but off on a non-CUDA device is
 /// turned off with a warning, so one spec serves a laptop and a cluster.
-AmpSetting resolve_amp(const std::string& amp, const torch::Device& device);
+AmpSetting resolve_amp(AmpMode amp, const torch::Device& device);
 
 /// Autocast on CUDA for the lifetime of the object (the forward pass and the loss), with the
 /// cast cache cleared on exit as torch.autocast does. Does nothing when `setting` is off.

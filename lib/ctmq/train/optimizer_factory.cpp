@@ -31,22 +31,23 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
   for (const auto& item : network.named_parameters(true)) {
     (no_decay.count(item.key()) ? plain_params : decay_params).push_back(item.value());
   }
-  if (spec.name == "sgd") {
-    return with_two_groups<torch::optim::SGD>(torch::optim::SGDOptions(lr)
-                                                  .momentum(spec.momentum)
-                                                  .nesterov(spec.nesterov && spec.momentum > 0)
-                                                  .weight_decay(spec.weight_decay),
-                                              decay_params, plain_params);
+  switch (spec.name) {
+    case OptimizerKind::kSgd:
+      return with_two_groups<torch::optim::SGD>(torch::optim::SGDOptions(lr)
+                                                    .momentum(spec.momentum)
+                                                    .nesterov(spec.nesterov && spec.momentum > 0)
+                                                    .weight_decay(spec.weight_decay),
+                                                decay_params, plain_params);
+    case OptimizerKind::kAdam:
+      return with_two_groups<torch::optim::Adam>(
+          torch::optim::AdamOptions(lr).weight_decay(spec.weight_decay), decay_params,
+          plain_params);
+    case OptimizerKind::kAdamW:
+      return with_two_groups<torch::optim::AdamW>(
+          torch::optim::AdamWOptions(lr).weight_decay(spec.weight_decay), decay_params,
+          plain_params);
   }
-  if (spec.name == "adam") {
-    return with_two_groups<torch::optim::Adam>(
-        torch::optim::AdamOptions(lr).weight_decay(spec.weight_decay), decay_params, plain_params);
-  }
-  if (spec.name == "adamw") {
-    return with_two_groups<torch::optim::AdamW>(
-        torch::optim::AdamWOptions(lr).weight_decay(spec.weight_decay), decay_params, plain_params);
-  }
-  throw SpecError("/optimizer/name: unknown optimizer \"" + spec.name + "\"");
+  throw Error("make_optimizer: unhandled optimizer kind");
 }
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {

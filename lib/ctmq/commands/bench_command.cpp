@@ -1,19 +1,16 @@
-// `ctmq bench train`, `ctmq bench loader`, `ctmq bench allreduce` and `ctmq data check`.
+#include "ctmq/commands/bench_command.h"
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <chrono>
-#include <sstream>
 
 #include "ctmq/core/errors.h"
-#include "ctmq/data/bench_loader.h"
-#include "ctmq/data/data_check.h"
+#include "ctmq/commands/bench_loader.h"
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/dist/bench_all_reduce.h"
 #include "ctmq/dist/dist_env.h"
 #include "ctmq/dist/process_group.h"
-#include "ctmq/train/commands.h"
 #include "ctmq/train/device.h"
 #include "ctmq/train/optimizer_factory.h"
 
@@ -69,9 +66,9 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return {{"benchmark", "train"},
-          {"arch", spec.model.arch},
-          {"block", spec.model.block},
-          {"dataset", spec.data.format},
+          {"arch", choice_name(spec.model.arch)},
+          {"block", choice_name(spec.model.block)},
+          {"dataset", choice_name(spec.data.format)},
           {"bits", bits},
           {"batch_size", spec.data.batch_size},
           {"workers", spec.data.workers},
@@ -86,19 +83,5 @@ nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads,
   return bench_loader(spec.data, threads, images);
 }
 
-nlohmann::json check_data(const std::string& root, const std::string& format,
-                          const std::string& val_labels) {
-  DataCheckReport report = check_dataset(root, format, val_labels);
-  nlohmann::json json = to_json(report);
-  json["ok"] = report.ok();
-  std::ostringstream text;
-  print_data_check(text, report);
-  json["text"] = text.str();
-  return json;
-}
-
-std::string data_check_to_text(const nlohmann::json& report) {
-  return report.value("text", std::string());
-}
 
 }  // namespace ctmq

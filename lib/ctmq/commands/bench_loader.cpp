@@ -1,4 +1,4 @@
-#include "ctmq/data/bench_loader.h"
+#include "ctmq/commands/bench_loader.h"
 
 #include <chrono>
 #include <cstdio>
@@ -20,7 +20,7 @@ nlohmann::json bench_loader(const DataSpec& spec, int64_t threads, int64_t image
   options.batch_size = spec.batch_size;
   options.workers = threads;
   options.prefetch = spec.prefetch;
-  options.skip_bad = spec.on_bad_image != "fail";
+  options.skip_bad = spec.on_bad_image != BadImagePolicy::kFail;
   DataLoader loader(sources.train, options, sources.bad_train);
 
   int64_t seen = 0;
@@ -35,7 +35,7 @@ nlohmann::json bench_loader(const DataSpec& spec, int64_t threads, int64_t image
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {{"format", spec.format},
+  return {{"format", choice_name(spec.format)},
           {"threads", threads},
           {"images", seen},
           {"seconds", seconds},

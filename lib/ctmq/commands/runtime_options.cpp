@@ -1,10 +1,11 @@
+#include "ctmq/commands/runtime_options.h"
+
 #include <torch/torch.h>
 
 #include <thread>
 
 #include "ctmq/core/allocator.h"
 #include "ctmq/core/errors.h"
-#include "ctmq/train/commands.h"
 
 namespace ctmq {
 

@@ -1,4 +1,5 @@
-#include "ctmq/data/bench_loader.h"
+#include "ctmq/spec/spec_keys.h"
+#include "ctmq/commands/bench_loader.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +16,7 @@ TEST(BenchLoader, FakeImagenetIsLoadable) {
   test::TempDir root;
   make_fake_imagenet(root.path(), 2, 3, 1, 120, 90);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / "train/n01000001"), {}), 3);
-  DataSpec spec;
+  DataSpec spec = spec_defaults().data;
   spec.format = "imagenet";
   spec.root = root.path();
   spec.image_size = 32;
@@ -37,7 +38,7 @@ TEST(BenchLoader, DISABLED_Measure) {
     ASSERT_EQ(std::sscanf(make, "%d,%d", &classes, &per_class), 2);
     make_fake_imagenet(root, classes, per_class, 1);
   }
-  DataSpec spec;
+  DataSpec spec = spec_defaults().data;
   spec.format = "imagenet";
   spec.root = root;
   spec.image_size = 224;

@@ -1,0 +1,16 @@
+#pragma once
+// `ctmq data check`: every file of every split decoded; bad files listed. Torch-free (see
+// runtime_options.h).
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ctmq {
+
+/// The report of `ctmq data check` as JSON (with its text under "text" and "ok").
+nlohmann::json check_data(const std::string& root, const std::string& format,
+                          const std::string& val_labels);
+std::string data_check_to_text(const nlohmann::json& report);
+
+}  // namespace ctmq

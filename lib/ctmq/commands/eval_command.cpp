@@ -1,0 +1,78 @@
+#include "ctmq/commands/eval_command.h"
+
+#include <torch/torch.h>
+
+#include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/core/errors.h"
+#include "ctmq/data/dataset_factory.h"
+#include "ctmq/io/exported_model.h"
+#include "ctmq/spec/spec_keys.h"
+#include "ctmq/train/device.h"
+#include "ctmq/train/evaluator.h"
+
+namespace ctmq {
+namespace {
+
+DataSpec eval_data_spec(const EvalOptions& options) {
+  DataSpec data = options.spec ? options.spec->data : spec_defaults().data;
+  if (!options.data_root.empty()) {
+    data.root = options.data_root;
+    data.format = options.format;
+    if (!options.spec) {
+      data.train_limit = 0;
+      data.val_limit = 0;
+    }
+  }
+  if (options.limit >= 0) {
+    (options.split == Split::kTrain ? data.train_limit : data.val_limit) = options.limit;
+  }
+  if (options.batch_size > 0) data.batch_size = options.batch_size;
+  if (options.workers >= 0) data.workers = options.workers;
+  data.augment = false;
+  return data;
+}
+
+}  // namespace
+
+nlohmann::json evaluate(const EvalOptions& options) {
+  torch::Device device = resolve_device(options.runtime.device, 0);
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  std::shared_ptr<QuantNetworkImpl> network;
+  std::shared_ptr<ExportedModel> exported;
+  nlohmann::json result;
+  int64_t in_channels = 0;
+  if (!options.checkpoint.empty()) {
+    Checkpoint checkpoint;
+    network = network_from_checkpoint(options.checkpoint, checkpoint);
+    network->to(device);
+    forward = [&](const torch::Tensor& x) { return network->forward(x); };
+    result["checkpoint"] = options.checkpoint;
+    result["stage"] = checkpoint.meta.value("stage", "");
+    in_channels = network->config().in_channels;
+  } else {
+    exported = std::make_shared<ExportedModel>(ExportedModel::load(options.exported));
+    device = torch::Device(torch::kCPU);
+    forward = [&](const torch::Tensor& x) { return exported->forward(x); };
+    result["exported"] = options.exported;
+    in_channels = exported->config().in_channels;
+  }
+  DataSpec data = eval_data_spec(options);
+  const int64_t seed = options.spec ? options.spec->seed : 1;
+  DataSplits splits = open_dataset(data, seed, 0, 1, data.batch_size, device.is_cuda());
+  if (splits.in_channels != in_channels) {
+    throw SpecError("the model takes " + std::to_string(in_channels) + "-channel images but " +
+                    data.root + " has " + std::to_string(splits.in_channels) + " channels");
+  }
+  // With one process the train loader pads nothing and augmentation is off above, so it
+  // scores every training image once (in shuffled order, which the sums do not notice).
+  DataLoader& loader = options.split == Split::kTrain ? *splits.train : *splits.val;
+  EvalMetrics metrics = evaluate_split(forward, loader, device, nullptr);
+  result["split"] = choice_name(options.split);
+  result["images"] = metrics.images;
+  result["loss"] = metrics.loss;
+  result["top1"] = metrics.top1;
+  result["top5"] = metrics.top5;
+  return result;
+}
+
+}  // namespace ctmq

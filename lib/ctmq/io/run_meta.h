@@ -1,0 +1,28 @@
+#pragma once
+// What every checkpoint of a run records about the run, and the metadata of a stage's
+// checkpoint built from it.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ctmq/io/manifest.h"
+#include "ctmq/models/network.h"
+
+namespace ctmq {
+
+struct RunMeta {
+  std::string experiment;
+  std::string spec_hash;
+  int64_t seed = 0;
+  DataFormat dataset = DataFormat::kFashionMnist;
+  int64_t image_size = 0;
+  NetworkConfig network;
+};
+
+/// The metadata of `record`'s checkpoint: format and version, the run, the network, and the
+/// stage with its metrics.
+nlohmann::json stage_checkpoint_meta(const RunMeta& run, const StageRecord& record);
+
+}  // namespace ctmq

@@ -1,0 +1,97 @@
+#include "ctmq/train/epoch_end.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ctmq/dist/process_group.h"
+#include "ctmq/train/evaluator.h"
+
+namespace ctmq {
+namespace {
+
+double seconds_since(StageRun::Clock::time_point start) {
+  return std::chrono::duration<double>(StageRun::Clock::now() - start).count();
+}
+
+/// BatchNorm running statistics differ between ranks (each saw its own shard); evaluation and
+/// checkpoints use their average, as PyTorch users do before saving a DDP model.
+void average_batch_norm_statistics(QuantNetworkImpl& network, DistContext& dist) {
+  if (!dist.is_distributed()) return;
+  std::vector<torch::Tensor> stats;
+  for (const auto& item : network.named_buffers(true)) {
+    const auto& name = item.key();
+    if (name.size() >= 12 && (name.rfind("running_mean") == name.size() - 12 ||
+                              name.rfind("running_var") == name.size() - 11)) {
+      stats.push_back(item.value());
+    }
+  }
+  dist.all_reduce_mean_(stats);
+}
+
+EvalMetrics score_validation(StageEnvironment& env) {
+  env.network.eval();
+  return evaluate_split([&](const torch::Tensor& x) { return env.network.forward(x); },
+                        *env.data.val, env.device, &env.dist);
+}
+
+void record_epoch(StageRecord& record, const EpochMetrics& m) {
+  record.history.push_back(m);
+  record.final_metrics =
+      StageMetrics{m.val_loss, m.val_top1, m.val_top5, m.train_loss, m.train_top1, m.epoch};
+  if (!record.best_metrics || m.val_top1 > record.best_metrics->val_top1) {
+    record.best_metrics = BestMetrics{m.val_top1, m.val_top5, m.epoch};
+  }
+  record.epochs_done = m.epoch;
+  record.wall_seconds += m.seconds;
+}
+
+}  // namespace
+
+EpochMetrics finish_epoch(StageRun& run) {
+  StageEnvironment& env = run.env;
+  const Stage& stage = run.stage();
+  average_batch_norm_statistics(env.network, env.dist);
+  const double train_seconds = seconds_since(run.epoch_start);
+  const EvalMetrics val = score_validation(env);
+  all_reduce(run.train_sums, env.dist);
+  const EvalMetrics train = metrics_of(run.train_sums);
+  EpochMetrics m;
+  m.stage = stage.id;
+  m.cycle = stage.cycle;
+  m.w_bits = stage.w_bits;
+  m.a_bits = stage.a_bits;
+  m.epoch = run.epoch + 1;
+  m.cumulative_epoch = run.epoch_offset + run.epoch + 1;
+  m.lr = run.lr;
+  m.train_loss = train.loss;
+  m.train_top1 = train.top1;
+  m.val_loss = val.loss;
+  m.val_top1 = val.top1;
+  m.val_top5 = val.top5;
+  m.seconds = seconds_since(run.epoch_start);
+  m.images_per_second = static_cast<double>(run.images_this_run * env.dist.world_size()) /
+                        std::max(1e-9, train_seconds);
+  record_epoch(run.record, m);
+  run.train_sums = MetricSums{};
+  return m;
+}
+
+void score_untrained_stage(StageRun& run) {
+  const EvalMetrics val = score_validation(run.env);
+  run.record.final_metrics = StageMetrics{val.loss, val.top1, val.top5, {}, {}, 0};
+  run.record.best_metrics = BestMetrics{val.top1, val.top5, 0};
+}
+
+void log_stage_done(const StageRun& run) {
+  double checksum = 0.0;
+  for (const auto& parameter : run.env.network.parameters(true)) {
+    checksum += parameter.detach().to(torch::kDouble).sum().item<double>();
+  }
+  const Stage& stage = run.stage();
+  spdlog::info("stage {} weights checksum {:.10e} (rank {})", stage.id, checksum,
+               run.env.dist.rank());
+  spdlog::info("stage {} done: val top1 {:.2f}% top5 {:.2f}% ({:.0f}s)", stage.id,
+               run.record.final_metrics->val_top1, run.record.final_metrics->val_top5,
+               seconds_since(run.stage_start));
+}
+
+}  // namespace ctmq
