@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "test_image_tree.h"
+#include "data/test_image_tree.h"
 
 namespace ctmq {
 namespace {
@@ -17,7 +17,7 @@ TEST(BenchLoader, FakeImagenetIsLoadable) {
   make_fake_imagenet(root.path(), 2, 3, 1, 120, 90);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / "train/n01000001"), {}), 3);
   DataSpec spec = spec_defaults().data;
-  spec.format = "imagenet";
+  spec.format = DataFormat::kImageNet;
   spec.root = root.path();
   spec.image_size = 32;
   spec.batch_size = 4;
@@ -39,7 +39,7 @@ TEST(BenchLoader, DISABLED_Measure) {
     make_fake_imagenet(root, classes, per_class, 1);
   }
   DataSpec spec = spec_defaults().data;
-  spec.format = "imagenet";
+  spec.format = DataFormat::kImageNet;
   spec.root = root;
   spec.image_size = 224;
   spec.batch_size = 32;

@@ -217,7 +217,7 @@ TEST(ImageFolder, IndexCacheIsReusedAndInvalidated) {
 
 DataSpec imagenet_spec(const std::string& root) {
   DataSpec spec = spec_defaults().data;
-  spec.format = "imagenet";
+  spec.format = DataFormat::kImageNet;
   spec.root = root;
   spec.image_size = 24;
   spec.resize = 28;
@@ -261,7 +261,7 @@ TEST(ImageFolder, FailModeStopsAtTheFirstBadFile) {
   make_tree(root);
   test::write_truncated_jpeg(root / "train/n02/cut.jpg");
   DataSpec spec = imagenet_spec(root.path());
-  spec.on_bad_image = "fail";
+  spec.on_bad_image = BadImagePolicy::kFail;
   try {
     open_dataset(spec, 1, 0, 1);
     FAIL();
@@ -307,7 +307,7 @@ void expect_uint8_batches_match_float(const DataSpec& spec) {
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(b[i].scalar_type(), torch::kFloat32);
       // The same pixels and crops; only where the normalisation rounds may differ (1 ulp).
-      EXPECT_TRUE(torch::allclose(a[i], b[i], 0, 1e-5)) << spec.format << " batch " << i;
+      EXPECT_TRUE(torch::allclose(a[i], b[i], 0, 1e-5)) << choice_name(spec.format) << " batch " << i;
     }
   }
 }
@@ -318,7 +318,7 @@ TEST(Uint8Batches, NormalisedOnTheDeviceEqualTheFloatBatches) {
   expect_uint8_batches_match_float(imagenet_spec(root.path()));
 
   DataSpec fashion = spec_defaults().data;
-  fashion.format = "fashion-mnist";
+  fashion.format = DataFormat::kFashionMnist;
   fashion.root = CTMQ_FASHION_MNIST_DIR;
   fashion.image_size = 28;
   fashion.batch_size = 64;

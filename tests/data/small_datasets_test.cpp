@@ -139,7 +139,7 @@ TEST(Cifar, OpenDatasetAugmentsTrainOnly) {
   }
   test::write_bytes(dir / "test_batch.bin", cifar_records(6, 1, 1));
   DataSpec spec = spec_defaults().data;
-  spec.format = "cifar10";
+  spec.format = DataFormat::kCifar10;
   spec.root = dir.path();
   spec.image_size = 32;
   spec.batch_size = 8;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "ctmq/core/atomic_file.h"
+#include "support/choice.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
@@ -29,12 +30,12 @@ fs::path temp_dir() {
 NetworkConfig config(const std::string& block, const std::string& wq, const std::string& aq,
                      int first_last_bits = 32) {
   NetworkConfig c;
-  c.arch = "resnet20";
+  c.arch = Arch::kResNet20;
   c.in_channels = 1;
   c.num_classes = 5;
-  c.block = block;
-  c.weight_quantizer = wq;
-  c.activation_quantizer = aq;
+  c.block = test::choice<BlockKind>(block);
+  c.weight_quantizer = test::choice<WeightMethod>(wq);
+  c.activation_quantizer = test::choice<ActivationMethod>(aq);
   c.first_last_bits = first_last_bits;
   return c;
 }

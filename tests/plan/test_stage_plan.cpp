@@ -29,9 +29,9 @@ TEST(StagePlan, FullLadderWithTwoCycles) {
                                       "c1-fp", "c1-w4a4", "c1-w3a3", "c1-w2a2", "c1-w1a1", "c2-fp",
                                       "c2-w4a4", "c2-w3a3", "c2-w2a2", "c2-w1a1"}));
   for (size_t i = 1; i < plan.stages.size(); ++i) {
-    EXPECT_EQ(plan.stages[i].init_from, plan.stages[i - 1].id);
+    EXPECT_EQ(plan.stages[i].init, InitSource::stage(plan.stages[i - 1].id));
   }
-  EXPECT_EQ(plan.stages[0].init_from, "");
+  EXPECT_EQ(plan.stages[0].init, InitSource::random());
   EXPECT_EQ(plan.find("c1-fp")->w_bits, kFullPrecisionBits);
   EXPECT_EQ(plan.find("c1-fp")->epochs, 3);
   EXPECT_EQ(plan.find("c1-fp")->cycle, 1);
@@ -42,12 +42,12 @@ TEST(StagePlan, FullLadderWithTwoCycles) {
 
 TEST(StagePlan, TargetLadderHandsStraightToLowestDepth) {
   ExperimentSpec spec = base_spec();
-  spec.cycles.ladder = "target";
+  spec.cycles.ladder = CycleLadder::kTarget;
   StagePlan plan = make_stage_plan(spec);
   EXPECT_EQ(ids(plan),
             (std::vector<std::string>{"pretrain", "c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1",
                                       "c1-fp", "c1-w1a1", "c2-fp", "c2-w1a1"}));
-  EXPECT_EQ(plan.find("c2-w1a1")->init_from, "c2-fp");
+  EXPECT_EQ(plan.find("c2-w1a1")->init, InitSource::stage("c2-fp"));
 }
 
 TEST(StagePlan, PretrainCheckpointSkipsPretraining) {
@@ -56,7 +56,8 @@ TEST(StagePlan, PretrainCheckpointSkipsPretraining) {
   spec.cycles.count = 0;
   StagePlan plan = make_stage_plan(spec);
   EXPECT_EQ(ids(plan), (std::vector<std::string>{"c0-w4a4", "c0-w3a3", "c0-w2a2", "c0-w1a1"}));
-  EXPECT_EQ(plan.stages[0].init_from, "checkpoint:/models/fp.pt");
+  EXPECT_EQ(plan.stages[0].init, InitSource::checkpoint("/models/fp.pt"));
+  EXPECT_EQ(init_source_to_json(plan.stages[0].init), "checkpoint:/models/fp.pt");
 }
 
 TEST(StagePlan, DirectBinarizationIsASingleStep) {
@@ -65,7 +66,7 @@ TEST(StagePlan, DirectBinarizationIsASingleStep) {
   spec.cycles.count = 0;
   StagePlan plan = make_stage_plan(spec);
   EXPECT_EQ(ids(plan), (std::vector<std::string>{"pretrain", "c0-w1a1"}));
-  EXPECT_EQ(plan.stages[1].init_from, "pretrain");
+  EXPECT_EQ(plan.stages[1].init, InitSource::stage("pretrain"));
 }
 
 TEST(StagePlan, LearningRatesFallBackInOrder) {
@@ -74,15 +75,38 @@ TEST(StagePlan, LearningRatesFallBackInOrder) {
   spec.steps.lr = 0.01;
   spec.pretrain.lr = 0.2;
   StagePlan plan = make_stage_plan(spec);
-  EXPECT_DOUBLE_EQ(plan.find("pretrain")->lr, 0.2);
-  EXPECT_DOUBLE_EQ(plan.find("c0-w4a4")->lr, 0.01);
-  EXPECT_DOUBLE_EQ(plan.find("c1-w4a4")->lr, 0.01);  // cycles.lr falls back to steps.lr
-  EXPECT_DOUBLE_EQ(plan.find("c1-fp")->lr, 0.2);     // accurate_lr falls back to pretrain.lr
+  EXPECT_DOUBLE_EQ(plan.find("pretrain")->lr(), 0.2);
+  EXPECT_DOUBLE_EQ(plan.find("c0-w4a4")->lr(), 0.01);
+  EXPECT_DOUBLE_EQ(plan.find("c1-w4a4")->lr(), 0.01);  // cycles.lr falls back to steps.lr
+  EXPECT_DOUBLE_EQ(plan.find("c1-fp")->lr(), 0.2);     // accurate_lr falls back to pretrain.lr
   spec.cycles.lr = 0.005;
   spec.cycles.accurate_lr = 0.05;
   plan = make_stage_plan(spec);
-  EXPECT_DOUBLE_EQ(plan.find("c2-w1a1")->lr, 0.005);
-  EXPECT_DOUBLE_EQ(plan.find("c2-fp")->lr, 0.05);
+  EXPECT_DOUBLE_EQ(plan.find("c2-w1a1")->lr(), 0.005);
+  EXPECT_DOUBLE_EQ(plan.find("c2-fp")->lr(), 0.05);
+}
+
+TEST(StagePlan, EveryStageCarriesTheSpecsOptimizerAtItsOwnRate) {
+  ExperimentSpec spec = base_spec();
+  spec.optimizer.name = OptimizerKind::kAdamW;
+  spec.optimizer.schedule = ScheduleKind::kStep;
+  spec.optimizer.milestones = {1};
+  spec.optimizer.label_smoothing = 0.1;
+  spec.steps.lr = 0.01;
+  for (const Stage& stage : make_stage_plan(spec).stages) {
+    EXPECT_EQ(stage.optimizer.name, OptimizerKind::kAdamW) << stage.id;
+    EXPECT_EQ(stage.optimizer.schedule, ScheduleKind::kStep) << stage.id;
+    EXPECT_EQ(stage.optimizer.milestones, std::vector<int64_t>{1}) << stage.id;
+    EXPECT_DOUBLE_EQ(stage.optimizer.label_smoothing, 0.1) << stage.id;
+  }
+  EXPECT_DOUBLE_EQ(make_stage_plan(spec).find("c0-w2a2")->optimizer.lr, 0.01);
+}
+
+TEST(StagePlan, InitSourcesRoundTripThroughTheirText) {
+  for (const InitSource& init : {InitSource::random(), InitSource::stage("c1-fp"),
+                                 InitSource::checkpoint("/runs/a/checkpoints/pretrain.pt")}) {
+    EXPECT_EQ(init_source_from_json(init_source_to_json(init)), init);
+  }
 }
 
 TEST(StagePlan, JsonAndTableListEveryStage) {

@@ -37,7 +37,7 @@ TEST(SpecParser, MinimalSpecGetsDefaults) {
   EXPECT_EQ(spec.data.batch_size, 128);
   EXPECT_EQ(spec.steps.bits, (std::vector<int64_t>{4, 2, 1}));
   EXPECT_FALSE(spec.pretrain.checkpoint.has_value());
-  EXPECT_EQ(spec.cycles.ladder, "full");
+  EXPECT_EQ(spec.cycles.ladder, CycleLadder::kFull);
 }
 
 TEST(SpecParser, UnknownKeySuggestsClosest) {
@@ -153,7 +153,7 @@ TEST(SpecParser, EveryShippedSpecParses) {
 TEST(SpecParser, EmbeddedDefaultIsTheShippedDemoSpec) {
   std::string shipped = read_file(std::string(CTMQ_SOURCE_DIR) + "/data/specs/fmnist-default.json");
   EXPECT_EQ(default_spec_text(), shipped);
-  EXPECT_EQ(default_spec(no_paths()).data.format, "fashion-mnist");
+  EXPECT_EQ(default_spec(no_paths()).data.format, DataFormat::kFashionMnist);
 }
 
 TEST(SpecParser, SpecDocIsCurrent) {
@@ -161,6 +161,30 @@ TEST(SpecParser, SpecDocIsCurrent) {
   std::string doc = read_file(std::string(CTMQ_SOURCE_DIR) + "/docs/spec.md");
   EXPECT_NE(doc.find(spec_keys_markdown()), std::string::npos)
       << "docs/spec.md is out of date: paste the output of `ctmq spec --doc` into it";
+}
+
+TEST(SpecKeys, AKeyLeftOutTakesTheDefaultItsDeclarationNames) {
+  // Only the required keys: every other key must come out at its declared default.
+  const ExperimentSpec spec = parse_spec(R"({"name": "t", "data": {"format": "cifar10",
+    "root": "/tmp"}, "model": {"arch": "resnet32"}, "steps": {"bits": [2, 1]}})",
+                                         "t.json", no_paths());
+  for (const auto& key : spec_keys()) {
+    if (key.required) continue;
+    EXPECT_EQ(key.get(spec), key.default_value) << key.path;
+    EXPECT_EQ(key.get(spec_defaults()), key.default_value) << key.path;
+  }
+  EXPECT_EQ(spec.data.format, DataFormat::kCifar10);
+  EXPECT_EQ(spec.model.arch, Arch::kResNet32);
+}
+
+TEST(SpecKeys, ChoiceKeysListEveryNameOfTheirEnum) {
+  EXPECT_EQ(find_spec_key("/quant/weights")->choices, choice_names<WeightMethod>());
+  EXPECT_EQ(find_spec_key("/train/amp")->choices,
+            (std::vector<std::string>{"off", "bf16", "fp16"}));
+  for (const auto& name : choice_names<OptimizerKind>()) {
+    EXPECT_EQ(choice_name(*parse_choice<OptimizerKind>(name)), name);
+  }
+  EXPECT_FALSE(parse_choice<Arch>("vgg11").has_value());
 }
 
 TEST(SpecParser, LoadSpecNamesUnreadableFile) {

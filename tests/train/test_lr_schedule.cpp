@@ -8,7 +8,7 @@ namespace {
 
 TEST(LrSchedule, CosineStartsAtPeakAndEndsNearZero) {
   OptimizerSpec spec = spec_defaults().optimizer;
-  spec.schedule = "cosine";
+  spec.schedule = ScheduleKind::kCosine;
   EXPECT_DOUBLE_EQ(learning_rate_at(spec, 0.1, 2, 10, 0), 0.1);
   EXPECT_NEAR(learning_rate_at(spec, 0.1, 2, 10, 10), 0.05, 1e-12);
   EXPECT_LT(learning_rate_at(spec, 0.1, 2, 10, 19), 0.002);
@@ -24,7 +24,7 @@ TEST(LrSchedule, WarmupIsLinear) {
 
 TEST(LrSchedule, StepMultipliesAtMilestones) {
   OptimizerSpec spec = spec_defaults().optimizer;
-  spec.schedule = "step";
+  spec.schedule = ScheduleKind::kStep;
   spec.milestones = {2, 4};
   spec.gamma = 0.5;
   EXPECT_DOUBLE_EQ(learning_rate_at(spec, 0.2, 6, 5, 9), 0.2);
@@ -34,7 +34,7 @@ TEST(LrSchedule, StepMultipliesAtMilestones) {
 
 TEST(LrSchedule, ConstantStays) {
   OptimizerSpec spec = spec_defaults().optimizer;
-  spec.schedule = "constant";
+  spec.schedule = ScheduleKind::kConstant;
   EXPECT_DOUBLE_EQ(learning_rate_at(spec, 0.3, 4, 7, 27), 0.3);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ctmq/core/errors.h"
+#include "support/choice.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/models/network.h"
 
@@ -16,12 +17,12 @@ namespace {
 
 NetworkConfig quantizer_config(const std::string& weights, const std::string& activations) {
   NetworkConfig config;
-  config.arch = "resnet20";
+  config.arch = Arch::kResNet20;
   config.in_channels = 1;
   config.num_classes = 5;
-  config.block = "bireal";
-  config.weight_quantizer = weights;
-  config.activation_quantizer = activations;
+  config.block = BlockKind::kBiReal;
+  config.weight_quantizer = test::choice<WeightMethod>(weights);
+  config.activation_quantizer = test::choice<ActivationMethod>(activations);
   return config;
 }
 
