@@ -55,12 +55,14 @@ void check_imagenet(DataCheckReport& report, const std::string& val_labels, int6
       options.val_labels = val_labels;
       options.use_cache = false;
       options.threads = static_cast<int>(threads);
+      options.collect_problems = true;
       const auto index = data::scan_image_folder(report.root, name, classes, options);
       if (classes.empty()) classes = index.classes;
+      split.errors = index.problems;
       split.bad_files = index.bad_files;
       decode_all(index, threads, split);
     } catch (const DataError& e) {
-      split.error = e.what();
+      split.errors.push_back(e.what());
     }
     report.splits.push_back(std::move(split));
   }
@@ -83,7 +85,7 @@ void check_small(DataCheckReport& report) {
         split.images_per_class.push_back(counts[c].item<int64_t>());
       }
     } catch (const DataError& e) {
-      split.error = e.what();
+      split.errors.push_back(e.what());
     }
     report.splits.push_back(std::move(split));
   }
@@ -93,7 +95,7 @@ void check_small(DataCheckReport& report) {
 
 bool DataCheckReport::ok() const {
   return std::all_of(splits.begin(), splits.end(),
-                     [](const auto& s) { return s.error.empty() && s.bad_files.empty(); });
+                     [](const auto& s) { return s.errors.empty() && s.bad_files.empty(); });
 }
 
 DataCheckReport check_dataset(const std::string& root, const std::string& format,
@@ -129,7 +131,7 @@ nlohmann::json to_json(const DataCheckReport& report) {
     for (const auto& bad : split.bad_files) {
       s["bad_files"].push_back({{"path", bad.path}, {"reason", bad.reason}});
     }
-    if (!split.error.empty()) s["error"] = split.error;
+    if (!split.errors.empty()) s["errors"] = split.errors;
     j["splits"].push_back(s);
   }
   return j;
@@ -138,10 +140,7 @@ nlohmann::json to_json(const DataCheckReport& report) {
 void print_data_check(std::ostream& out, const DataCheckReport& report) {
   out << report.format << " at " << report.root << ": " << report.num_classes << " classes\n";
   for (const auto& split : report.splits) {
-    if (!split.error.empty()) {
-      out << "  " << split.name << ": ERROR " << split.error << "\n";
-      continue;
-    }
+    for (const auto& error : split.errors) out << "  " << split.name << ": ERROR " << error << "\n";
     out << "  " << split.name << ": " << split.images << " images, " << split.bad_files.size()
         << " bad\n";
     for (const auto& bad : split.bad_files)

@@ -17,7 +17,9 @@ struct DataCheckSplit {
   int64_t images = 0;                     ///< good images (decoded without error)
   std::vector<int64_t> images_per_class;  ///< good images per class index
   std::vector<data::BadFile> bad_files;   ///< every bad file with its reason
-  std::string error;                      ///< why the split cannot be used at all, or ""
+  /// Structural problems (a missing split, an empty class folder, a bad label file...), every
+  /// one found, each naming its path; the bad files are listed even when there are some.
+  std::vector<std::string> errors;
 };
 
 struct DataCheckReport {
@@ -25,7 +27,7 @@ struct DataCheckReport {
   std::string format;
   int64_t num_classes = 0;
   std::vector<DataCheckSplit> splits;
-  /// True when every split opened and no file is bad.
+  /// True when no split has a structural problem and no file is bad.
   bool ok() const;
 };
 
