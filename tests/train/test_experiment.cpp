@@ -10,6 +10,7 @@
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
 #include "run_fixture.h"
+#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -24,7 +25,7 @@ const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
 class ExperimentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::fashion_mnist_available()) GTEST_SKIP() << "dataset-fashion-mnist missing";
+    CTMQ_REQUIRE(testing::fashion_mnist_available(), "dataset-fashion-mnist");
   }
 };
 
