@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "ctmq/core/atomic_file.h"
+#include "ctmq/core/build_info.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/core/logging.h"
 #include "ctmq/data/dataset_factory.h"
@@ -157,6 +158,7 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
 
   nlohmann::json meta = {{"format", "ctmq-checkpoint"},
                          {"ctmq_version", CTMQ_VERSION},
+                         {"build", build_info_json()},
                          {"experiment", spec.name},
                          {"spec_hash", manifest.spec_hash},
                          {"seed", spec.seed},
