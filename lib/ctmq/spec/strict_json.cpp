@@ -5,8 +5,8 @@ namespace {
 
 using nlohmann::json;
 
-/// nlohmann's own DOM builder, plus the JSON path of the value being read, so that a duplicate
-/// key or an overflowing number can be reported where it is.
+/// Builds the document as json::parse does, and also tracks the JSON path of the value being
+/// read, so that a duplicate key or an overflowing number is reported where it is.
 class StrictDomBuilder : public nlohmann::json_sax<json> {
  public:
   bool null() override { return add(json(nullptr)); }
