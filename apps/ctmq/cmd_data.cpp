@@ -13,7 +13,7 @@ void add_data_commands(CLI::App& app, GlobalOptions& /*globals*/) {
   data->require_subcommand(1);
   struct CheckFlags {
     std::string root;
-    std::string format = "imagenet";
+    DataFormat format = DataFormat::kImageNet;
     std::string val_labels;
     bool json = false;
   };
@@ -22,8 +22,8 @@ void add_data_commands(CLI::App& app, GlobalOptions& /*globals*/) {
       data->add_subcommand("check", "Scan and decode every file; print counts and bad files");
   check->add_option("--root", flags->root, "Dataset root")->required();
   check->add_option("--format", flags->format, "Dataset format")
-      ->check(CLI::IsMember({"imagenet", "fashion-mnist", "cifar10", "cifar100"}))
-      ->capture_default_str();
+      ->transform(CLI::CheckedTransformer(choice_map<DataFormat>()))
+      ->default_str("imagenet");
   check->add_option("--val-labels", flags->val_labels, "ImageNet: label file for a flat val/");
   check->add_flag("--json", flags->json, "Print JSON");
   on_run(check, [flags] {

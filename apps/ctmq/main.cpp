@@ -7,6 +7,7 @@
 #include <map>
 
 #include "cli.h"
+#include "ctmq/core/build_info.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/core/logging.h"
 
@@ -28,7 +29,7 @@ CLI::App* selected_command(CLI::App* app) {
 
 int run(int argc, char** argv) {
   CLI::App app{"ctmq: cyclic training of low-bit CNNs with multiple quantization steps (CTMQ)"};
-  app.set_version_flag("--version", std::string("ctmq ") + CTMQ_VERSION);
+  app.set_version_flag("--version", build_info_text());
   app.require_subcommand(1);
   GlobalOptions globals;
   app.add_option("--threads", globals.runtime.threads, "LibTorch intra-op threads (0 = all cores)")

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "run_ctmq.h"
@@ -57,10 +58,10 @@ TEST(Cli, PlanPrintsEveryShippedSpec) {
   EXPECT_EQ(full.exit_code, 0) << full.output;
   EXPECT_NE(full.output.find("c2-w1a1"), std::string::npos);
   EXPECT_NE(full.output.find("15 stages"), std::string::npos) << full.output;
-  // The ImageNet spec names a cluster path; the plan itself needs no data.
-  auto imagenet =
-      run_ctmq("plan --config " + kSpecs + "imagenet-resnet18-w1a1.json --set data.root=/tmp");
+  // The ImageNet spec names a cluster path (absent here); the plan itself needs no data.
+  auto imagenet = run_ctmq("plan --config " + kSpecs + "imagenet-resnet18-w1a1.json");
   EXPECT_EQ(imagenet.exit_code, 0) << imagenet.output;
+  EXPECT_NE(imagenet.output.find("c2-w1a1"), std::string::npos) << imagenet.output;
   auto json = run_ctmq("plan --json --set cycles.count=0 --set steps.bits=[1]");
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_NE(json.output.find("\"id\": \"c0-w1a1\""), std::string::npos) << json.output;
@@ -73,9 +74,74 @@ TEST(Cli, SpecErrorsNameThePathAndExitTwo) {
   auto missing = run_ctmq("plan --config /no/such.json");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("/no/such.json"), std::string::npos) << missing.output;
-  auto root = run_ctmq("plan --set data.root=/no/such/dir");
-  EXPECT_EQ(root.exit_code, 2);
-  EXPECT_NE(root.output.find("/data/root"), std::string::npos) << root.output;
+}
+
+TEST(Cli, OnlyCommandsThatReadDataCheckTheDataRoot) {
+  const std::string imagenet = "--config " + kSpecs + "imagenet-resnet18-w1a1.json";
+  for (const std::string command : {"plan ", "spec "}) {
+    auto result = run_ctmq(command + imagenet);
+    EXPECT_EQ(result.exit_code, 0) << command << result.output;
+  }
+  const std::string tiny = " --set data.root=/no/such/dir --set output_dir=/no/such/run";
+  for (const std::string command :
+       {"train", "pretrain", "steps", "cycle", "bench train", "bench loader"}) {
+    auto result = run_ctmq(command + tiny);
+    EXPECT_EQ(result.exit_code, 2) << command << result.output;
+    EXPECT_NE(result.output.find("/data/root: directory \"/no/such/dir\" does not exist"),
+              std::string::npos)
+        << command << result.output;
+  }
+  auto data_check = run_ctmq("data check --root /no/such/dir");
+  EXPECT_EQ(data_check.exit_code, 3) << data_check.output;
+  EXPECT_NE(data_check.output.find("/no/such/dir"), std::string::npos) << data_check.output;
+}
+
+TEST(Cli, JsonNumberOutOfRangeAndDuplicateKeysAreSpecErrors) {
+  const std::string path = ::testing::TempDir() + "ctmq-cli-overflow.json";
+  std::ofstream(path) << "{\"name\": \"t\", \"data\": {\"format\": \"fashion-mnist\", "
+                         "\"root\": \"/tmp\"},\n \"model\": {\"arch\": \"resnet20\"}, "
+                         "\"steps\": {\"bits\": [1], \"lr\": 1e999}}";
+  auto overflow = run_ctmq("plan --config " + path);
+  EXPECT_EQ(overflow.exit_code, 2) << overflow.output;
+  EXPECT_NE(overflow.output.find(path + ": /steps/lr: number 1e999 is out of range (line 2"),
+            std::string::npos)
+      << overflow.output;
+  auto in_set = run_ctmq("spec --set optimizer.lr=1e999");
+  EXPECT_EQ(in_set.exit_code, 2) << in_set.output;
+  EXPECT_NE(in_set.output.find("--set optimizer.lr=1e999: /optimizer/lr: number 1e999"),
+            std::string::npos)
+      << in_set.output;
+
+  std::ofstream(path) << "{\"name\": \"t\", \"data\": {\"format\": \"fashion-mnist\", "
+                         "\"root\": \"/tmp\", \"batch_size\": 8, \"batch_size\": 9}, "
+                         "\"model\": {\"arch\": \"resnet20\"}, \"steps\": {\"bits\": [1]}}";
+  auto duplicate = run_ctmq("plan --config " + path);
+  EXPECT_EQ(duplicate.exit_code, 2) << duplicate.output;
+  EXPECT_NE(duplicate.output.find(path + ": /data/batch_size: duplicate key \"batch_size\""),
+            std::string::npos)
+      << duplicate.output;
+}
+
+TEST(Cli, DataCheckReportsEveryProblemOfEverySplitAndExitsThree) {
+  const std::filesystem::path root = ::testing::TempDir() + "ctmq-cli-data-check";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "train/n01");  // empty class folder
+  std::filesystem::create_directories(root / "train/n02");
+  std::ofstream(root / "train/n02/text.jpg") << "not a jpeg";
+  std::filesystem::create_directories(root / "val/n01");
+  std::ofstream(root / "val/n01/empty.jpg");
+  auto result = run_ctmq("data check --root " + root.string());
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  for (const char* expected :
+       {"train: ERROR empty class folder", "train/n01", "train/n02 (all of its images are bad)",
+        "text.jpg: not an image (unrecognised header)", "val: ERROR empty class folder",
+        "empty.jpg: empty file", "PROBLEMS FOUND"}) {
+    EXPECT_NE(result.output.find(expected), std::string::npos) << expected << "\n" << result.output;
+  }
+  auto json = run_ctmq("data check --json --root " + root.string());
+  EXPECT_EQ(json.exit_code, 3);
+  EXPECT_NE(json.output.find("\"errors\""), std::string::npos) << json.output;
+  std::filesystem::remove_all(root);
 }
 
 TEST(Cli, SpecCommandDumpsResolvedSpecAndDoc) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ctmq/core/errors.h"
+#include "support/prerequisite.h"
 #include "test_image_tree.h"
 
 namespace fs = std::filesystem;
@@ -23,7 +24,7 @@ TEST(DataCheck, ReportsCountsAndEveryBadFileWithItsReason) {
   test::write_truncated_jpeg(root / "train/n02/cut.jpg");
   test::write_undecodable_jpeg(root / "train/n02/junk.jpg");
   test::write_jpeg(root / "val/n02/v.jpg");
-  const DataCheckReport report = check_dataset(root.path(), "imagenet", "", 2);
+  const DataCheckReport report = check_dataset(root.path(), DataFormat::kImageNet, "", 2);
   EXPECT_FALSE(report.ok());
   EXPECT_EQ(report.num_classes, 2);
   ASSERT_EQ(report.splits.size(), 2u);
@@ -50,29 +51,83 @@ TEST(DataCheck, ReportsCountsAndEveryBadFileWithItsReason) {
 TEST(DataCheck, MissingSplitIsReportedNotThrown) {
   TempDir root;
   test::write_jpeg(root / "train/n01/a.jpg");
-  const DataCheckReport report = check_dataset(root.path(), "imagenet", "", 1);
+  const DataCheckReport report = check_dataset(root.path(), DataFormat::kImageNet, "", 1);
   EXPECT_FALSE(report.ok());
-  EXPECT_TRUE(report.splits[0].error.empty());
-  EXPECT_NE(report.splits[1].error.find("missing split"), std::string::npos);
-  EXPECT_THROW(check_dataset(root.path(), "mnist", "", 1), SpecError);
+  EXPECT_TRUE(report.splits[0].errors.empty());
+  ASSERT_EQ(report.splits[1].errors.size(), 1u);
+  EXPECT_NE(report.splits[1].errors[0].find("missing split"), std::string::npos);
+}
+
+TEST(DataCheck, StructuralProblemsHideNoBadFileOfAnySplit) {
+  TempDir root;
+  test::write_jpeg(root / "train/n01/a.jpg");
+  fs::create_directories(root / "train/n02");              // empty class folder
+  test::write_truncated_jpeg(root / "train/n03/cut.jpg");  // a class whose only image is bad
+  test::write_undecodable_jpeg(root / "train/n01/junk.jpg");
+  test::write_jpeg(root / "val/n01/v.jpg");
+  test::write_jpeg(root / "val/n09/stray.jpg");  // not a class of train/
+  test::write_bytes(root / "val/n01/empty.jpg", {});
+  const DataCheckReport report = check_dataset(root.path(), DataFormat::kImageNet, "", 2);
+  EXPECT_FALSE(report.ok());
+  ASSERT_EQ(report.splits.size(), 2u);
+  const auto& train = report.splits[0];
+  ASSERT_EQ(train.errors.size(), 2u);
+  EXPECT_NE(train.errors[0].find("empty class folder " + fs::canonical(root.path()).string() +
+                                 "/train/n02"),
+            std::string::npos)
+      << train.errors[0];
+  EXPECT_NE(train.errors[1].find("train/n03 (all of its images are bad)"), std::string::npos)
+      << train.errors[1];
+  ASSERT_EQ(train.bad_files.size(), 2u);
+  EXPECT_EQ(fs::path(train.bad_files[0].path).filename(), "cut.jpg");
+  EXPECT_EQ(fs::path(train.bad_files[1].path).filename(), "junk.jpg");
+  EXPECT_EQ(train.images, 1);
+  const auto& val = report.splits[1];
+  ASSERT_EQ(val.errors.size(), 1u);
+  EXPECT_NE(val.errors[0].find("val/n09 is not a class of train/"), std::string::npos);
+  ASSERT_EQ(val.bad_files.size(), 1u);
+  EXPECT_EQ(val.bad_files[0].reason, "empty file");
+  EXPECT_EQ(val.images, 1);
+
+  std::ostringstream text;
+  print_data_check(text, report);
+  EXPECT_NE(text.str().find("train: ERROR empty class folder"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("val: ERROR class folder"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("empty.jpg: empty file"), std::string::npos) << text.str();
+  EXPECT_EQ(to_json(report)["splits"][0]["errors"].size(), 2u);
+}
+
+TEST(DataCheck, FlatValWithoutLabelsStillHasItsFilesChecked) {
+  TempDir root;
+  test::write_jpeg(root / "train/n01/a.jpg");
+  test::write_jpeg(root / "val/v1.jpg");
+  test::write_truncated_jpeg(root / "val/v2.jpg");
+  const DataCheckReport report = check_dataset(root.path(), DataFormat::kImageNet, "", 1);
+  const auto& val = report.splits[1];
+  ASSERT_EQ(val.errors.size(), 1u);
+  EXPECT_NE(val.errors[0].find("name its label file in data.val_labels"), std::string::npos);
+  ASSERT_EQ(val.bad_files.size(), 1u);
+  EXPECT_EQ(fs::path(val.bad_files[0].path).filename(), "v2.jpg");
+  EXPECT_FALSE(report.ok());
 }
 
 TEST(DataCheck, SmallDatasetHeaderErrors) {
   TempDir root;
   test::write_bytes(root / "train-images-idx3-ubyte", {0, 0, 8, 1});
   test::write_bytes(root / "train-labels-idx1-ubyte", {0, 0, 8, 1});
-  const DataCheckReport report = check_dataset(root.path(), "fashion-mnist", "", 1);
+  const DataCheckReport report = check_dataset(root.path(), DataFormat::kFashionMnist, "", 1);
   EXPECT_FALSE(report.ok());
-  EXPECT_NE(report.splits[0].error.find("train-images-idx3-ubyte: not an IDX image file"),
+  ASSERT_EQ(report.splits[0].errors.size(), 1u);
+  EXPECT_NE(report.splits[0].errors[0].find("train-images-idx3-ubyte: not an IDX image file"),
             std::string::npos);
-  EXPECT_NE(report.splits[1].error.find("missing file"), std::string::npos);
+  ASSERT_EQ(report.splits[1].errors.size(), 1u);
+  EXPECT_NE(report.splits[1].errors[0].find("missing file"), std::string::npos);
 }
 
 TEST(DataCheck, RealFashionMnistIsClean) {
-  if (!fs::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz")) {
-    GTEST_SKIP() << "Fashion-MNIST is not installed";
-  }
-  const DataCheckReport report = check_dataset(CTMQ_FASHION_MNIST_DIR, "fashion-mnist", "", 1);
+  CTMQ_REQUIRE(fs::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz"),
+               "dataset-fashion-mnist (" CTMQ_FASHION_MNIST_DIR ")");
+  const DataCheckReport report = check_dataset(CTMQ_FASHION_MNIST_DIR, DataFormat::kFashionMnist, "", 1);
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.num_classes, 10);
   EXPECT_EQ(report.splits[0].images, 60000);

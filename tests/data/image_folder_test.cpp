@@ -11,6 +11,7 @@
 
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
+#include "support/prerequisite.h"
 #include "test_image_tree.h"
 
 namespace fs = std::filesystem;
@@ -317,6 +318,9 @@ TEST(Uint8Batches, NormalisedOnTheDeviceEqualTheFloatBatches) {
   make_tree(root);
   expect_uint8_batches_match_float(imagenet_spec(root.path()));
 
+  CTMQ_REQUIRE(
+      std::filesystem::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/train-labels-idx1-ubyte.gz"),
+      "dataset-fashion-mnist (" CTMQ_FASHION_MNIST_DIR ")");
   DataSpec fashion = spec_defaults().data;
   fashion.format = DataFormat::kFashionMnist;
   fashion.root = CTMQ_FASHION_MNIST_DIR;

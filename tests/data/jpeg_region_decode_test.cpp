@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ctmq/data/image_decode.h"
+#include "support/prerequisite.h"
 #include "test_image_tree.h"
 
 namespace ctmq::data {
@@ -61,7 +62,7 @@ void expect_regions_equal_opencv(const std::vector<uint8_t>& bytes, const std::s
 }
 
 TEST(JpegRegionDecode, EqualsOpenCvForColourGreyAndProgressive) {
-  if (!jpeg_region_decoding_available()) GTEST_SKIP() << "built without libjpeg-turbo";
+  CTMQ_REQUIRE(jpeg_region_decoding_available(), "libjpeg-turbo (libjpeg-dev, at configure time)");
   const cv::Mat colour = textured_image(203, 157);
   cv::Mat grey;
   cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);

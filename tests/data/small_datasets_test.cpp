@@ -8,6 +8,7 @@
 
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
+#include "support/prerequisite.h"
 #include "test_image_tree.h"
 
 namespace fs = std::filesystem;
@@ -172,9 +173,8 @@ TEST(Limits, SubsetIsFixedAndIndependentOfTheSeed) {
 class RealFashionMnist : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/train-images-idx3-ubyte.gz")) {
-      GTEST_SKIP() << "Fashion-MNIST is not installed at " << CTMQ_FASHION_MNIST_DIR;
-    }
+    CTMQ_REQUIRE(fs::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/train-images-idx3-ubyte.gz"),
+                 "dataset-fashion-mnist (" CTMQ_FASHION_MNIST_DIR ")");
   }
 };
 

@@ -103,6 +103,34 @@ TEST(SpecParser, MalformedJsonReportsLineAndColumn) {
       << error;
 }
 
+TEST(SpecParser, NumberOutOfRangeIsASpecErrorNamingFileAndPath) {
+  std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/tmp"}, "model": {"arch": "resnet20"}, "optimizer": {"lr": 1e999},
+    "steps": {"bits": [1]}})");
+  EXPECT_NE(error.find("spec.json: /optimizer/lr: number 1e999 is out of range (line 2, column"),
+            std::string::npos)
+      << error;
+  std::string in_set = error_of(kMinimal, no_paths({"optimizer.lr=1e999"}));
+  EXPECT_NE(in_set.find("--set optimizer.lr=1e999: /optimizer/lr: number 1e999 is out of range"),
+            std::string::npos)
+      << in_set;
+  EXPECT_EQ(parse_spec(kMinimal, "spec.json", no_paths({"name=1e999"})).name, "1e999");
+  std::string in_list = error_of(kMinimal, no_paths({"steps.bits=[4,-1e400]"}));
+  EXPECT_NE(in_list.find("/steps/bits/1: number -1e400 is out of range"), std::string::npos)
+      << in_list;
+}
+
+TEST(SpecParser, DuplicateKeysAreErrorsListedWithTheOtherProblems) {
+  std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/tmp", "batch_size": 64, "batch_size": 32}, "model": {"arch": "resnet20"},
+    "seed": "x", "steps": {"bits": [1]}, "name": "u"})");
+  EXPECT_NE(error.find("spec.json: /data/batch_size: duplicate key \"batch_size\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("spec.json: /name: duplicate key"), std::string::npos) << error;
+  EXPECT_NE(error.find("spec.json: /seed: expected integer"), std::string::npos) << error;
+}
+
 TEST(SpecParser, MissingDataRootIsAnError) {
   SpecOptions options;
   std::string text = R"({"name": "t", "data": {"format": "fashion-mnist",

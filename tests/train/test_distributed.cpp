@@ -14,6 +14,7 @@
 
 #include "ctmq/io/checkpoint.h"
 #include "run_fixture.h"
+#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -73,7 +74,7 @@ std::vector<std::string> checksums(const std::string& log) {
 class DistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::fashion_mnist_available()) GTEST_SKIP() << "dataset-fashion-mnist missing";
+    CTMQ_REQUIRE(testing::fashion_mnist_available(), "dataset-fashion-mnist");
   }
 };
 

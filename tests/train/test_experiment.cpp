@@ -11,6 +11,7 @@
 #include "ctmq/io/manifest.h"
 #include "in_process_run.h"
 #include "run_fixture.h"
+#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -28,7 +29,7 @@ const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
 class ExperimentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::fashion_mnist_available()) GTEST_SKIP() << "dataset-fashion-mnist missing";
+    CTMQ_REQUIRE(testing::fashion_mnist_available(), "dataset-fashion-mnist");
   }
 };
 

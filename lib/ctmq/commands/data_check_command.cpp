@@ -6,7 +6,7 @@
 
 namespace ctmq {
 
-nlohmann::json check_data(const std::string& root, const std::string& format,
+nlohmann::json check_data(const std::string& root, DataFormat format,
                           const std::string& val_labels) {
   DataCheckReport report = check_dataset(root, format, val_labels);
   nlohmann::json json = to_json(report);

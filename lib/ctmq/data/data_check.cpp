@@ -55,12 +55,14 @@ void check_imagenet(DataCheckReport& report, const std::string& val_labels, int6
       options.val_labels = val_labels;
       options.use_cache = false;
       options.threads = static_cast<int>(threads);
+      options.collect_problems = true;
       const auto index = data::scan_image_folder(report.root, name, classes, options);
       if (classes.empty()) classes = index.classes;
+      split.errors = index.problems;
       split.bad_files = index.bad_files;
       decode_all(index, threads, split);
     } catch (const DataError& e) {
-      split.error = e.what();
+      split.errors.push_back(e.what());
     }
     report.splits.push_back(std::move(split));
   }
@@ -68,14 +70,14 @@ void check_imagenet(DataCheckReport& report, const std::string& val_labels, int6
 }
 
 void check_small(DataCheckReport& report) {
-  const bool fmnist = report.format == "fashion-mnist";
+  const bool fmnist = report.format == DataFormat::kFashionMnist;
   for (const std::string name : {"train", "val"}) {
     DataCheckSplit split;
     split.name = name;
     try {
       const bool train = name == "train";
       const auto set = fmnist ? data::read_fashion_mnist(report.root, train)
-                              : data::read_cifar(report.root, report.format == "cifar100", train);
+                              : data::read_cifar(report.root, report.format == DataFormat::kCifar100, train);
       report.num_classes = set.num_classes;
       split.images = set.labels.size(0);
       const auto counts = torch::bincount(set.labels, {}, set.num_classes);
@@ -83,7 +85,7 @@ void check_small(DataCheckReport& report) {
         split.images_per_class.push_back(counts[c].item<int64_t>());
       }
     } catch (const DataError& e) {
-      split.error = e.what();
+      split.errors.push_back(e.what());
     }
     report.splits.push_back(std::move(split));
   }
@@ -93,22 +95,19 @@ void check_small(DataCheckReport& report) {
 
 bool DataCheckReport::ok() const {
   return std::all_of(splits.begin(), splits.end(),
-                     [](const auto& s) { return s.error.empty() && s.bad_files.empty(); });
+                     [](const auto& s) { return s.errors.empty() && s.bad_files.empty(); });
 }
 
-DataCheckReport check_dataset(const std::string& root, const std::string& format,
+DataCheckReport check_dataset(const std::string& root, DataFormat format,
                               const std::string& val_labels, int64_t threads) {
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
   DataCheckReport report;
   report.root = root;
   report.format = format;
-  if (format == "imagenet") {
+  if (format == DataFormat::kImageNet) {
     check_imagenet(report, val_labels, threads);
-  } else if (format == "fashion-mnist" || format == "cifar10" || format == "cifar100") {
-    check_small(report);
   } else {
-    throw SpecError("unknown data format '" + format +
-                    "' (imagenet, fashion-mnist, cifar10 or cifar100)");
+    check_small(report);
   }
   return report;
 }
@@ -116,7 +115,7 @@ DataCheckReport check_dataset(const std::string& root, const std::string& format
 nlohmann::json to_json(const DataCheckReport& report) {
   nlohmann::json j;
   j["root"] = report.root;
-  j["format"] = report.format;
+  j["format"] = choice_name(report.format);
   j["num_classes"] = report.num_classes;
   j["ok"] = report.ok();
   j["splits"] = nlohmann::json::array();
@@ -129,19 +128,16 @@ nlohmann::json to_json(const DataCheckReport& report) {
     for (const auto& bad : split.bad_files) {
       s["bad_files"].push_back({{"path", bad.path}, {"reason", bad.reason}});
     }
-    if (!split.error.empty()) s["error"] = split.error;
+    if (!split.errors.empty()) s["errors"] = split.errors;
     j["splits"].push_back(s);
   }
   return j;
 }
 
 void print_data_check(std::ostream& out, const DataCheckReport& report) {
-  out << report.format << " at " << report.root << ": " << report.num_classes << " classes\n";
+  out << choice_name(report.format) << " at " << report.root << ": " << report.num_classes << " classes\n";
   for (const auto& split : report.splits) {
-    if (!split.error.empty()) {
-      out << "  " << split.name << ": ERROR " << split.error << "\n";
-      continue;
-    }
+    for (const auto& error : split.errors) out << "  " << split.name << ": ERROR " << error << "\n";
     out << "  " << split.name << ": " << split.images << " images, " << split.bad_files.size()
         << " bad\n";
     for (const auto& bad : split.bad_files)

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctmq/data/image_folder_index.h"
+#include "ctmq/spec/choices.h"
 
 namespace ctmq {
 
@@ -17,22 +18,22 @@ struct DataCheckSplit {
   int64_t images = 0;                     ///< good images (decoded without error)
   std::vector<int64_t> images_per_class;  ///< good images per class index
   std::vector<data::BadFile> bad_files;   ///< every bad file with its reason
-  std::string error;                      ///< why the split cannot be used at all, or ""
+  /// Structural problems (a missing split, an empty class folder, a bad label file...), every
+  /// one found, each naming its path; the bad files are listed even when there are some.
+  std::vector<std::string> errors;
 };
 
 struct DataCheckReport {
   std::string root;
-  std::string format;
+  DataFormat format = DataFormat::kImageNet;
   int64_t num_classes = 0;
   std::vector<DataCheckSplit> splits;
-  /// True when every split opened and no file is bad.
+  /// True when no split has a structural problem and no file is bad.
   bool ok() const;
 };
 
-/// Checks every split of the dataset at `root` (format: imagenet, fashion-mnist, cifar10 or
-/// cifar100; `val_labels` as data.val_labels). Problems are reported, not thrown; only an
-/// unknown format throws (SpecError). `threads` 0 = all cores. The index cache is not used.
-DataCheckReport check_dataset(const std::string& root, const std::string& format,
+/// Checks every split of the dataset at `root` in `format` (`val_labels` as data.val_labels). Problems are reported, not thrown. `threads` 0 = all cores. The index cache is not used.
+DataCheckReport check_dataset(const std::string& root, DataFormat format,
                               const std::string& val_labels, int64_t threads = 0);
 
 nlohmann::json to_json(const DataCheckReport& report);

@@ -221,6 +221,10 @@ ImageFolderIndex scan_image_folder(const std::string& root, const std::string& s
   ImageFolderIndex index;
   index.split_dir = split_dir.string();
   index.classes = classes;
+  auto problem = [&](const std::string& message) {
+    if (!options.collect_problems) throw DataError(message);
+    index.problems.push_back(message);
+  };
   std::vector<std::string> folders = subdirectories(split_dir);
   std::string label_file;
   // Folder names that look like images (x.jpg/) are bad files of a flat split, not classes.
@@ -229,9 +233,12 @@ ImageFolderIndex scan_image_folder(const std::string& root, const std::string& s
   if (flat) {
     folders.clear();
     if (options.val_labels.empty()) {
-      if (image_names(split_dir).empty()) throw DataError("no images in " + split_dir.string());
-      throw DataError(split_dir.string() +
-                      " holds images but no class folders; name its label file in data.val_labels");
+      if (image_names(split_dir).empty()) {
+        problem("no images in " + split_dir.string());
+        return index;
+      }
+      problem(split_dir.string() +
+              " holds images but no class folders; name its label file in data.val_labels");
     }
     label_file = resolve_label_file(canonical_root, options.val_labels);
   } else if (index.classes.empty()) {
@@ -254,9 +261,18 @@ ImageFolderIndex scan_image_folder(const std::string& root, const std::string& s
 
   // (folder, label) work items; a flat split is one folder with per-file labels.
   std::unordered_map<std::string, int64_t> file_labels;
+  // Without usable labels a flat split's files are still checked, so that their problems show.
+  bool labels_known = !flat || !options.val_labels.empty();
   std::vector<std::pair<std::string, int64_t>> work;
   if (flat) {
-    file_labels = read_val_labels(label_file, index.classes);
+    if (labels_known) {
+      try {
+        file_labels = read_val_labels(label_file, index.classes);
+      } catch (const DataError& e) {
+        problem(e.what());
+        labels_known = false;
+      }
+    }
     work.emplace_back("", -1);
   } else {
     std::unordered_map<std::string, int64_t> class_index;
@@ -264,7 +280,8 @@ ImageFolderIndex scan_image_folder(const std::string& root, const std::string& s
     for (const auto& f : folders) {
       const auto it = class_index.find(f);
       if (it == class_index.end()) {
-        throw DataError("class folder " + (split_dir / f).string() + " is not a class of train/");
+        problem("class folder " + (split_dir / f).string() + " is not a class of train/");
+        continue;
       }
       work.emplace_back(f, it->second);
     }
@@ -283,6 +300,12 @@ ImageFolderIndex scan_image_folder(const std::string& root, const std::string& s
           const std::string relative = folder.empty() ? name : folder + "/" + name;
           const std::string path = (dir / name).string();
           int64_t file_label = label;
+          if (!labels_known) {
+            if (std::string reason = check_image_file(path); !reason.empty()) {
+              bad[w].push_back({path, reason});
+            }
+            continue;
+          }
           if (flat) {
             auto it = file_labels.find(name);
             if (it == file_labels.end()) it = file_labels.find(fs::path(name).stem().string());
@@ -311,16 +334,18 @@ ImageFolderIndex scan_image_folder(const std::string& root, const std::string& s
   for (auto& t : pool) t.join();
 
   for (size_t w = 0; w < work.size(); ++w) {
-    if (!errors[w].empty()) throw DataError(errors[w]);
-    if (good[w].empty() && !flat) {
-      throw DataError("empty class folder " + (split_dir / work[w].first).string() +
-                      (bad[w].empty() ? "" : " (all of its images are bad)"));
+    if (!errors[w].empty()) problem(errors[w]);
+    if (good[w].empty() && !flat && errors[w].empty()) {
+      problem("empty class folder " + (split_dir / work[w].first).string() +
+              (bad[w].empty() ? "" : " (all of its images are bad)"));
     }
     index.images.insert(index.images.end(), good[w].begin(), good[w].end());
     index.bad_files.insert(index.bad_files.end(), bad[w].begin(), bad[w].end());
   }
-  if (index.images.empty()) throw DataError("no images in " + split_dir.string());
-  if (options.use_cache) write_cache(cache_paths, key, index);
+  if (index.images.empty() && index.problems.empty()) {
+    problem("no images in " + split_dir.string());
+  }
+  if (options.use_cache && index.problems.empty()) write_cache(cache_paths, key, index);
   return index;
 }
 

@@ -36,6 +36,9 @@ struct ImageFolderIndex {
   std::vector<std::string> classes;  ///< wnids, sorted; index = class label
   std::vector<ImageEntry> images;    ///< good files, in class then file-name order
   std::vector<BadFile> bad_files;    ///< left out by the scan-time checks
+  /// Structural problems (an empty or unknown class folder, a missing label file...), one line
+  /// each naming the path; only filled with ScanOptions::collect_problems, else they throw.
+  std::vector<std::string> problems;
   bool from_cache = false;
   std::string path(int64_t i) const { return split_dir + "/" + images[i].relative_path; }
 };
@@ -45,6 +48,9 @@ struct ScanOptions {
   std::string cache_dir;   ///< "" = $CTMQ_CACHE_DIR, $XDG_CACHE_HOME/ctmq or ~/.cache/ctmq
   bool use_cache = true;
   int threads = 8;  ///< file checks run in parallel over class folders
+  /// `ctmq data check`: record structural problems in ImageFolderIndex::problems and go on
+  /// scanning, so that one pass reports everything; a missing root or split still throws.
+  bool collect_problems = false;
 };
 
 /// Sorted class folder names of ROOT/train; throws DataError naming the path when ROOT or
@@ -54,7 +60,7 @@ std::vector<std::string> imagenet_classes(const std::string& root);
 /// Scans ROOT/<split>. `classes` fixes the labels (pass imagenet_classes(root)); an empty list
 /// takes this split's own folder names. Throws DataError naming the path for a missing split,
 /// an empty class folder, a split without images, a flat val/ without a label file, or a
-/// malformed label file.
+/// malformed label file (with ScanOptions::collect_problems, all but the first are recorded).
 ImageFolderIndex scan_image_folder(const std::string& root, const std::string& split,
                                    const std::vector<std::string>& classes,
                                    const ScanOptions& options = {});

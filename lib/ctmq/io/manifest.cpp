@@ -1,6 +1,7 @@
 #include "ctmq/io/manifest.h"
 
 #include "ctmq/core/atomic_file.h"
+#include "ctmq/core/build_info.h"
 #include "ctmq/core/errors.h"
 
 namespace ctmq {
@@ -78,6 +79,7 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
   return {{"name", manifest.name},
           {"spec_hash", manifest.spec_hash},
           {"ctmq_version", manifest.ctmq_version},
+          {"build", build_info_json()},  // the binary that last wrote the manifest
           {"stages", stages}};
 }
 

@@ -1,5 +1,6 @@
 #include "ctmq/io/run_meta.h"
 
+#include "ctmq/core/build_info.h"
 #include "ctmq/io/network_meta.h"
 
 namespace ctmq {
@@ -8,6 +9,7 @@ nlohmann::json stage_checkpoint_meta(const RunMeta& run, const StageRecord& reco
   const Stage& s = record.stage;
   return {{"format", "ctmq-checkpoint"},
           {"ctmq_version", CTMQ_VERSION},
+          {"build", build_info_json()},
           {"experiment", run.experiment},
           {"spec_hash", run.spec_hash},
           {"seed", run.seed},

@@ -11,6 +11,7 @@
 #include "ctmq/core/strings.h"
 #include "ctmq/spec/default_spec_text.h"
 #include "ctmq/spec/spec_keys.h"
+#include "ctmq/spec/strict_json.h"
 
 namespace ctmq {
 namespace {
@@ -205,35 +206,6 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
   }
 }
 
-/// Converts a nlohmann byte offset into line and column for the error message.
-std::string line_and_column(const std::string& text, size_t byte) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
-json parse_json(const std::string& text, const std::string& source) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    // nlohmann's text is "[json.exception...] parse error at line L, column C: <detail>".
-    auto column = what.find("column");
-    auto pos = column == std::string::npos ? column : what.find(": ", column);
-    std::string detail = pos == std::string::npos ? what : what.substr(pos + 2);
-    // nlohmann reports the byte *after* the offending character.
-    size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    throw SpecError(source + ": malformed JSON at " + line_and_column(text, byte) + ": " + detail);
-  }
-}
-
 /// "data.batch_size=64" -> sets /data/batch_size in `doc`. The value is JSON when it parses
 /// as JSON, else a plain string, so `--set name=abc` needs no quotes.
 void apply_override(json& doc, const std::string& assignment) {
@@ -256,8 +228,20 @@ void apply_override(json& doc, const std::string& assignment) {
     throw SpecError("--set " + assignment + ": unknown key \"" + dotted + "\"" +
                     (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
   }
-  json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = raw;
+  StrictJson parsed = read_strict_json(raw);
+  json value = raw;  // text that is not JSON is a plain string, so `--set name=abc` works
+  // `--set name=1e999` names a run "1e999": only a number key makes an overflow an error.
+  const KeyType type = find_spec_key(path)->type;
+  const bool string_key = type == KeyType::kString || type == KeyType::kOptionalString;
+  if (!parsed.malformed && !(parsed.error && string_key)) {
+    // Paths inside the value are reported below the key's path.
+    for (auto& duplicate : parsed.duplicates) duplicate.path = path + duplicate.path;
+    if (parsed.error) parsed.error->path = path + parsed.error->path;
+    if (!parsed.duplicates.empty() || parsed.error) {
+      throw SpecError(describe_json_problems(parsed, "--set " + assignment));
+    }
+    value = std::move(parsed.doc);
+  }
   if (!doc.is_object()) doc = json::object();
   doc[json::json_pointer(path)] = value;
 }
@@ -266,13 +250,16 @@ void apply_override(json& doc, const std::string& assignment) {
 
 ExperimentSpec parse_spec(const std::string& text, const std::string& source,
                           const SpecOptions& options) {
-  json doc = parse_json(text, source);
+  StrictJson parsed = read_strict_json(text);
+  if (parsed.error) throw SpecError(describe_json_problems(parsed, source));
+  json& doc = parsed.doc;
   if (!doc.is_object()) throw SpecError(source + ": expected a JSON object at the top level");
   for (const auto& assignment : options.overrides) apply_override(doc, assignment);
 
   ExperimentSpec spec = spec_defaults();
   std::set<std::string> seen;
   Problems problems(source);
+  for (const auto& duplicate : parsed.duplicates) problems.add(duplicate.path, duplicate.message);
   walk(doc, "", section_paths(), spec, seen, problems);
   for (const auto& key : spec_keys()) {
     if (key.required && !seen.count(key.path)) problems.add(key.path, "required key is missing");
