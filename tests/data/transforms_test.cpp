@@ -37,11 +37,13 @@ TEST(Transforms, NormaliseSwapsToRgbAndFlips) {
   bgr.at<cv::Vec3b>(0, 0) = {255, 0, 51};  // B=255, R=51
   Normalization norm{{0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}};
   std::vector<float> out(3 * 4 * 4);
-  crop_resize_normalize(bgr, {0, 0, 4, 4}, 1.0, 4, false, norm, out.data());
+  // The loader's path: the crop's pixel rectangle, resized, written as normalised CHW RGB.
+  const cv::Rect roi = crop_roi({0, 0, 4, 4}, 1.0, bgr.size());
+  write_normalized_chw(resize_square(bgr(roi), 4, false), norm, out.data());
   EXPECT_NEAR(out[0], (51 / 255.f - 0.5f) / 0.5f, 1e-6);  // R plane, (0, 0)
   EXPECT_NEAR(out[2 * 16], 1.0f, 1e-6);                   // B plane
   EXPECT_NEAR(out[1], -1.0f, 1e-6);
-  crop_resize_normalize(bgr, {0, 0, 4, 4}, 1.0, 4, true, norm, out.data());
+  write_normalized_chw(resize_square(bgr(roi), 4, true), norm, out.data());
   EXPECT_NEAR(out[3], (51 / 255.f - 0.5f) / 0.5f, 1e-6);  // mirrored to x = 3
 }
 

@@ -63,10 +63,6 @@ cv::Mat resize_square(const cv::Mat& roi, int size, bool flip) {
   return resized;
 }
 
-cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip) {
-  return resize_square(bgr(crop_roi(box, reduction, bgr.size())), size, flip);
-}
-
 void write_normalized_chw(const cv::Mat& bgr, const Normalization& norm, float* out) {
   // Split straight into the output planes, converting and normalising in one SIMD pass.
   cv::Mat channels[3];
@@ -85,11 +81,6 @@ void write_pixels_chw(const cv::Mat& bgr, uint8_t* out) {
     planes.emplace_back(bgr.rows, bgr.cols, CV_8U, out + static_cast<size_t>(c) * bgr.total());
   }
   cv::split(bgr, planes);
-}
-
-void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip,
-                           const Normalization& norm, float* out) {
-  write_normalized_chw(crop_resize(bgr, box, reduction, size, flip), norm, out);
 }
 
 namespace {

@@ -35,18 +35,10 @@ cv::Rect crop_roi(CropBox box, double reduction, cv::Size decoded);
 /// mirrored when `flip`.
 cv::Mat resize_square(const cv::Mat& roi, int size, bool flip);
 
-/// Crops `box` from `bgr` (8UC3, decoded at 1/`reduction` of the full size) and resizes it to
-/// size x size (8UC3 BGR), mirrored when `flip`.
-cv::Mat crop_resize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip);
-
 /// Writes an 8UC3 BGR image as normalised CHW RGB floats.
 void write_normalized_chw(const cv::Mat& bgr, const Normalization& norm, float* out);
 /// Writes an 8UC3 BGR image as CHW RGB bytes.
 void write_pixels_chw(const cv::Mat& bgr, uint8_t* out);
-
-/// crop_resize, then write_normalized_chw.
-void crop_resize_normalize(const cv::Mat& bgr, CropBox box, double reduction, int size, bool flip,
-                           const Normalization& norm, float* out);
 
 /// For small in-memory images (uint8 CHW, 1 or 3 channels): a height x width window whose top
 /// left corner is at (offset_y - padding, offset_x - padding) in the image, zeros outside it,
