@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-namespace ctmq::testing {
+namespace ctmq::test {
 
 struct CommandResult {
   int exit_code = -1;
@@ -28,4 +28,4 @@ inline CommandResult run_ctmq(const std::string& args) {
   return result;
 }
 
-}  // namespace ctmq::testing
+}  // namespace ctmq::test

@@ -15,7 +15,7 @@
 #include "ctmq/train/stage_run.h"
 #include "ctmq/train/stop_signal.h"
 
-namespace ctmq::testing {
+namespace ctmq::test {
 
 /// Raises SIGTERM on this process after `steps` training steps (counted over all stages).
 class StopAfterSteps : public TrainingObserver {
@@ -49,4 +49,4 @@ inline int train_in_process(const std::vector<std::string>& overrides,
   }
 }
 
-}  // namespace ctmq::testing
+}  // namespace ctmq::test

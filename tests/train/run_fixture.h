@@ -9,8 +9,9 @@
 
 #include "cli/run_ctmq.h"
 #include "ctmq/core/atomic_file.h"
+#include "support/temp_dir.h"
 
-namespace ctmq::testing {
+namespace ctmq::test {
 
 /// 256 training and 128 validation images, batch 64: 4 steps per epoch. As --set values.
 inline std::vector<std::string> tiny_spec_overrides(const std::string& output_dir) {
@@ -41,21 +42,6 @@ inline bool fashion_mnist_available() {
                                  "/train-images-idx3-ubyte.gz");
 }
 
-/// A fresh temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ctmq-test-" + name + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string str() const { return path_.string(); }
-  std::string operator/(const std::string& child) const { return (path_ / child).string(); }
+using test::TempDir;
 
- private:
-  std::filesystem::path path_;
-};
-
-}  // namespace ctmq::testing
+}  // namespace ctmq::test

@@ -107,10 +107,10 @@ std::shared_ptr<QuantNetworkImpl> make_network(const NetworkConfig& config) {
                     std::to_string(config.in_channels));
   }
   if (config.num_classes < 2) {
-    throw SpecError("/model/num_classes: need at least 2 classes, got " +
+    throw SpecError("network: need at least 2 classes, got " +
                     std::to_string(config.num_classes));
   }
-  check_bits(config.first_last_bits, "/model/first_last_bits");
+  check_bits(config.first_last_bits, "network: first and last layer bits");
   auto network = factory(config);
   network->set_bits(kFloatBits, kFloatBits);
   return network;

@@ -191,6 +191,11 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
                        " follows " + std::to_string(bits[i - 1]));
     }
   }
+  const int64_t first_last = spec.model.first_last_bits;
+  if (first_last > 16 && first_last < kFullPrecisionBits) {
+    problems.add("/model/first_last_bits",
+                 "expected 1..16, or 32 for full precision, got " + std::to_string(first_last));
+  }
   if (spec.optimizer.schedule == ScheduleKind::kStep && spec.optimizer.milestones.empty()) {
     problems.add("/optimizer/milestones", "the step schedule needs at least one milestone");
   }

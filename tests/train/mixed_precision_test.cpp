@@ -11,7 +11,7 @@
 #include <map>
 
 #include "ctmq/core/errors.h"
-#include "support/choice.h"
+#include "support/tiny_network.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/models/network.h"
 #include "ctmq/train/mixed_precision.h"
@@ -103,12 +103,7 @@ TEST(LossScaler, RestoredScalerContinuesWhereTheSavedOneStood) {
 }
 
 NetworkConfig small_config(const std::string& block) {
-  NetworkConfig config;
-  config.arch = Arch::kResNet20;
-  config.in_channels = 1;
-  config.num_classes = 5;
-  config.block = test::choice<BlockKind>(block);
-  return config;
+  return test::tiny_network_config(block);
 }
 
 // One forward and backward pass from the same weights on the same batch: the logits and every

@@ -8,16 +8,16 @@
 #include <cmath>
 
 #include "ctmq/quant/bits.h"
+#include "support/expect_close.h"
 #include "ctmq/quant/functions.h"
 
 namespace ctmq {
 namespace {
 
-using testing::distinct;
+using test::distinct;
 
 void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol = 1e-5) {
-  ASSERT_EQ(a.sizes(), b.sizes());
-  EXPECT_TRUE(torch::allclose(a, b, tol, tol)) << "\n" << a << "\n" << b;
+  test::expect_close(a, b, tol, tol);
 }
 
 TEST(BinarizeWeight, TwoValuesPerChannelScaledByMeanAbs) {

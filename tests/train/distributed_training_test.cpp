@@ -19,9 +19,9 @@
 namespace ctmq {
 namespace {
 
-using testing::run_ctmq;
+using test::run_ctmq;
 using testing::TempDir;
-using testing::tiny_spec_flags;
+using test::tiny_spec_flags;
 
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -74,7 +74,7 @@ std::vector<std::string> checksums(const std::string& log) {
 class DistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    CTMQ_REQUIRE(testing::fashion_mnist_available(), "dataset-fashion-mnist");
+    CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist");
   }
 };
 

@@ -16,12 +16,12 @@
 namespace ctmq {
 namespace {
 
-using testing::run_ctmq;
+using test::run_ctmq;
 using testing::TempDir;
 using testing::StopAfterSteps;
-using testing::tiny_spec_flags;
-using testing::tiny_spec_overrides;
-using testing::train_in_process;
+using test::tiny_spec_flags;
+using test::tiny_spec_overrides;
+using test::train_in_process;
 
 const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
                                        "c1-fp",    "c1-w2a2", "c1-w1a1"};
@@ -29,7 +29,7 @@ const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
 class ExperimentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    CTMQ_REQUIRE(testing::fashion_mnist_available(), "dataset-fashion-mnist");
+    CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist");
   }
 };
 

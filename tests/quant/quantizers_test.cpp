@@ -16,7 +16,7 @@
 namespace ctmq {
 namespace {
 
-using testing::distinct;
+using test::distinct;
 
 WeightQuantizer weight_quantizer(const std::string& family, const std::string& granularity,
                                  int64_t channels) {

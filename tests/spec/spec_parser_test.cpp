@@ -191,6 +191,14 @@ TEST(SpecParser, SpecDocIsCurrent) {
       << "docs/spec.md is out of date: paste the output of `ctmq spec --doc` into it";
 }
 
+TEST(SpecParser, FirstLastBitsBetweenSixteenAndThirtyTwoAreRefused) {
+  std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/tmp"}, "model": {"arch": "resnet20", "first_last_bits": 20},
+    "steps": {"bits": [1]}})");
+  EXPECT_NE(error.find("/model/first_last_bits: expected 1..16, or 32"), std::string::npos)
+      << error;
+}
+
 TEST(SpecKeys, AKeyLeftOutTakesTheDefaultItsDeclarationNames) {
   // Only the required keys: every other key must come out at its declared default.
   const ExperimentSpec spec = parse_spec(R"({"name": "t", "data": {"format": "cifar10",

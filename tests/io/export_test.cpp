@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "ctmq/core/atomic_file.h"
-#include "support/choice.h"
+#include "support/tiny_network.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
@@ -29,15 +29,7 @@ fs::path temp_dir() {
 
 NetworkConfig config(const std::string& block, const std::string& wq, const std::string& aq,
                      int first_last_bits = 32) {
-  NetworkConfig c;
-  c.arch = Arch::kResNet20;
-  c.in_channels = 1;
-  c.num_classes = 5;
-  c.block = test::choice<BlockKind>(block);
-  c.weight_quantizer = test::choice<WeightMethod>(wq);
-  c.activation_quantizer = test::choice<ActivationMethod>(aq);
-  c.first_last_bits = first_last_bits;
-  return c;
+  return test::tiny_network_config(block, wq, aq, 5, first_last_bits);
 }
 
 // A network trained a few steps at (w, a) so BatchNorm statistics and quantizers are set.

@@ -10,7 +10,7 @@
 namespace ctmq {
 namespace {
 
-using testing::run_ctmq;
+using test::run_ctmq;
 
 const std::string kSpecs = std::string(CTMQ_SOURCE_DIR) + "/data/specs/";
 

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 namespace ctmq {
 namespace {
 
-using testing::run_ctmq;
+using test::run_ctmq;
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);

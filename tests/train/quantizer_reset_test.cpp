@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ctmq/core/errors.h"
-#include "support/choice.h"
+#include "support/tiny_network.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/models/network.h"
 
@@ -16,14 +16,7 @@ namespace ctmq {
 namespace {
 
 NetworkConfig quantizer_config(const std::string& weights, const std::string& activations) {
-  NetworkConfig config;
-  config.arch = Arch::kResNet20;
-  config.in_channels = 1;
-  config.num_classes = 5;
-  config.block = BlockKind::kBiReal;
-  config.weight_quantizer = test::choice<WeightMethod>(weights);
-  config.activation_quantizer = test::choice<ActivationMethod>(activations);
-  return config;
+  return test::tiny_network_config("bireal", weights, activations);
 }
 
 TEST(QuantizerReset, PactCheckpointStartsAnLsqNetwork) {

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "ctmq/core/errors.h"
-#include "support/choice.h"
+#include "support/tiny_network.h"
 #include "ctmq/models/batch_norm.h"
 #include "ctmq/models/network.h"
 
@@ -16,14 +16,7 @@ namespace ctmq {
 namespace {
 
 NetworkConfig tiny_config(const std::string& block, const std::string& wq, const std::string& aq) {
-  NetworkConfig config;
-  config.arch = Arch::kResNet20;
-  config.in_channels = 1;
-  config.num_classes = 4;
-  config.block = test::choice<BlockKind>(block);
-  config.weight_quantizer = test::choice<WeightMethod>(wq);
-  config.activation_quantizer = test::choice<ActivationMethod>(aq);
-  return config;
+  return test::tiny_network_config(block, wq, aq, /*num_classes=*/4);
 }
 
 struct TinyData {
