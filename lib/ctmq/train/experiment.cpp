@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
@@ -16,6 +17,7 @@
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
 #include "ctmq/io/network_meta.h"
+#include "ctmq/io/run_lock.h"
 #include "ctmq/spec/spec_parser.h"
 #include "ctmq/train/commands.h"
 #include "ctmq/train/device.h"
@@ -124,9 +126,11 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
     }
   }
   Manifest manifest = open_manifest(paths, spec, plan, options);
+  std::optional<RunLock> run_lock;  // one writer per run directory, held until the run ends
   if (writer) {
     fs::create_directories(paths.root + "/checkpoints");
     fs::create_directories(paths.root + "/resume");
+    run_lock.emplace(paths.root);
     add_log_file(paths.log());
     write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
     save_manifest(paths, manifest);
