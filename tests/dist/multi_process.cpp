@@ -39,17 +39,6 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-TempDir::TempDir() {
-  path_ = (std::filesystem::temp_directory_path() / "ctmq-dist-XXXXXX").string();
-  if (mkdtemp(path_.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-}
-
-TempDir::~TempDir() {
-  if (::testing::Test::HasFailure()) return;
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket() failed");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ctmq/dist/dist_env.h"
+#include "support/temp_dir.h"
 
 namespace ctmq::test {
 
@@ -19,20 +20,6 @@ struct WorkerResult {
   int exit_code = -1;      ///< -1 when it was killed by a signal
   bool timed_out = false;  ///< still running at the deadline, then killed
   std::string log;
-};
-
-/// A fresh empty folder under the system's temp folder, removed at scope exit unless the current
-/// test has failed (its worker logs are then kept for a post-mortem).
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).

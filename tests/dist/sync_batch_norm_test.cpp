@@ -1,4 +1,5 @@
 #include "ctmq/dist/sync_batch_norm.h"
+#include "support/expect_close.h"
 
 #include <gtest/gtest.h>
 
@@ -57,10 +58,21 @@ Outcome run(const Problem& p, int64_t begin, int64_t end, BatchNormSync* sync) {
   return o;
 }
 
-void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, const char* what) {
+// Within `tolerance` of the largest magnitude of `expected` (sums in another order differ by
+// ~1e-7 of it; a 2x, a sum/mean mix-up or local statistics by 1e-1 or more).
+void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, const char* what,
+                  double tolerance = 2e-6) {
+  const double scale = expected.abs().max().item<double>();
+  test::expect_close(actual, expected, tolerance * scale, /*rtol=*/0.0, what);
+}
+
+// Bit for bit: the forward pass of (N, C, H, W) inputs reproduces LibTorch's CPU BatchNorm
+// arithmetic (its (N, C) kernel sums in another order: within an ulp there).
+void expect_equal(const torch::Tensor& actual, const torch::Tensor& expected, const char* what) {
   ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
-  double diff = (actual - expected).abs().max().item<double>();
-  EXPECT_LE(diff, 1e-5) << what;
+  if (actual.dim() < 4) return expect_close(actual, expected, what, 1e-6);
+  EXPECT_TRUE(torch::equal(actual, expected))
+      << what << ": off by " << (actual - expected).abs().max().item<double>();
 }
 
 TEST(GlooSyncBatchNorm, WorldOfOneMatchesBatchNorm) {
@@ -70,12 +82,50 @@ TEST(GlooSyncBatchNorm, WorldOfOneMatchesBatchNorm) {
     auto p = make_problem(shape);
     auto ours = run(p, 0, shape[0], &sync);
     auto ref = run(p, 0, shape[0], nullptr);
-    expect_close(ours.output, ref.output, "output");
+    expect_equal(ours.output, ref.output, "output");
+    expect_close(ours.running_mean, ref.running_mean, "running mean", 1e-6);
+    expect_close(ours.running_var, ref.running_var, "running var", 1e-6);
     expect_close(ours.input_grad, ref.input_grad, "input grad");
     expect_close(ours.weight_grad, ref.weight_grad, "weight grad");
     expect_close(ours.bias_grad, ref.bias_grad, "bias grad");
     expect_close(ours.running_mean, ref.running_mean, "running mean");
     expect_close(ours.running_var, ref.running_var, "running var");
+  }
+}
+
+// Under autocast the input and its gradient are fp16: squares of values above 256 and sums of
+// gradients under a 65536 loss scale overflow fp16, so statistics and sums are float32.
+TEST(GlooSyncBatchNorm, HalfPrecisionInputsAreReducedInFloat) {
+  auto context = DistContext::create(DistEnv{}, "auto", seconds(5));
+  GlooSyncBatchNorm sync(*context);
+  torch::manual_seed(3);
+  auto values = (torch::randn({8, 3, 4, 4}) * 100 + 400).to(torch::kHalf).to(torch::kFloat);
+  auto dy = (torch::randn({8, 3, 4, 4}) * 2000).to(torch::kHalf).to(torch::kFloat);
+  auto run_bn = [&](torch::ScalarType type, bool ours) {
+    auto input = values.to(type).requires_grad_(true);
+    auto weight = torch::ones({3}).requires_grad_(true);
+    auto bias = torch::zeros({3}).requires_grad_(true);
+    auto mean = torch::zeros({3}), var = torch::ones({3});
+    auto out = ours ? sync.forward(input, weight, bias, mean, var, kMomentum, kEps)
+                    : torch::batch_norm(input, weight, bias, mean, var, true, kMomentum, kEps,
+                                        /*cudnn_enabled=*/false);
+    EXPECT_EQ(out.scalar_type(), type);
+    (out.to(torch::kFloat) * dy).sum().backward();
+    EXPECT_EQ(input.grad().scalar_type(), type);
+    return std::vector<torch::Tensor>{out.detach().to(torch::kFloat),
+                                      input.grad().to(torch::kFloat),
+                                      weight.grad(),
+                                      bias.grad(),
+                                      mean,
+                                      var};
+  };
+  auto half = run_bn(torch::kHalf, true);
+  auto ref = run_bn(torch::kFloat, false);
+  const char* names[] = {"output",    "input grad",   "weight grad",
+                         "bias grad", "running mean", "running var"};
+  for (size_t i = 0; i < half.size(); ++i) {
+    EXPECT_TRUE(torch::isfinite(half[i]).all().item<bool>()) << names[i];
+    expect_close(half[i], ref[i], names[i], 2e-3);  // fp16 rounding of output and grad only
   }
 }
 
@@ -94,10 +144,10 @@ TEST(GlooSyncBatchNorm, TwoRanksMatchTheFullBatch) {
                   dir + "/shape" + std::to_string(s) + "_rank" + std::to_string(rank) + ".pt");
       ASSERT_EQ(per_rank[rank].size(), 6u);
       // Every rank's running statistics equal the full batch's.
-      expect_close(per_rank[rank][4], ref.running_mean, "running mean");
-      expect_close(per_rank[rank][5], ref.running_var, "running var");
+      expect_close(per_rank[rank][4], ref.running_mean, "running mean", 1e-6);
+      expect_close(per_rank[rank][5], ref.running_var, "running var", 1e-6);
     }
-    expect_close(torch::cat({per_rank[0][0], per_rank[1][0]}), ref.output, "output");
+    expect_equal(torch::cat({per_rank[0][0], per_rank[1][0]}), ref.output, "output");
     expect_close(torch::cat({per_rank[0][1], per_rank[1][1]}), ref.input_grad, "input grad");
     // Local weight/bias gradients, as PyTorch's SyncBatchNorm: they add up to the full batch's.
     expect_close(per_rank[0][2] + per_rank[1][2], ref.weight_grad, "weight grad");

@@ -9,10 +9,14 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "ctmq/io/checkpoint.h"
+#include "in_process_run.h"
 #include "run_fixture.h"
 #include "support/prerequisite.h"
 
@@ -20,7 +24,7 @@ namespace ctmq {
 namespace {
 
 using test::run_ctmq;
-using testing::TempDir;
+using test::TempDir;
 using test::tiny_spec_flags;
 
 int free_port() {
@@ -42,18 +46,19 @@ struct RankResults {
   std::string log0, log1;
 };
 
-/// Runs `ctmq <args>` as ranks 0 and 1 of one job; `rank1_env` is extra environment for rank 1.
+/// Runs `ctmq <args>` as ranks 0 and 1 of one job; rank 1 runs `rank1_command` instead when
+/// one is given.
 RankResults run_two_ranks(const TempDir& dir, const std::string& args,
-                          const std::string& rank1_env = "", const std::string& tag = "run") {
+                          const std::string& rank1_command = "", const std::string& tag = "run") {
   const int port = free_port();
   const std::string log0 = dir / (tag + "-rank0.log"), log1 = dir / (tag + "-rank1.log");
-  const std::string common =
-      "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " timeout 300 " +
-      CTMQ_BINARY + " " + args;
-  const std::string script = "RANK=0 LOCAL_RANK=0 " + common + " > " + log0 + " 2>&1 & p0=$!; " +
-                             "RANK=1 LOCAL_RANK=1 " + rank1_env + " " + common + " > " + log1 +
-                             " 2>&1 & p1=$!; wait $p0; e0=$?; wait $p1; e1=$?; echo $e0 $e1 > " +
-                             (dir / (tag + "-exit"));
+  const std::string env =
+      "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " timeout 300 ";
+  const std::string ctmq = std::string(CTMQ_BINARY) + " " + args;
+  const std::string script =
+      "RANK=0 LOCAL_RANK=0 " + env + ctmq + " > " + log0 + " 2>&1 & p0=$!; " +
+      "RANK=1 LOCAL_RANK=1 " + env + (rank1_command.empty() ? ctmq : rank1_command) + " > " + log1 +
+      " 2>&1 & p1=$!; wait $p0; e0=$?; wait $p1; e1=$?; echo $e0 $e1 > " + (dir / (tag + "-exit"));
   std::system(("bash -c '" + script + "'").c_str());
   RankResults results;
   std::ifstream(dir / (tag + "-exit")) >> results.exit0 >> results.exit1;
@@ -73,66 +78,141 @@ std::vector<std::string> checksums(const std::string& log) {
 
 class DistributedTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist");
-  }
+  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
 };
 
-TEST_F(DistributedTest, TwoRanksMatchOneProcessWithTheCombinedBatch) {
-  TempDir dir("dist");
-  // Pretraining only, sync BatchNorm: 2 x 32 images per step against 1 x 64.
-  const std::string plan =
-      " --set steps.bits=[1] --set steps.epochs=0 --set cycles.count=0 --set model.sync_bn=true"
-      " --set data.augment=false --set optimizer.momentum=0 --set optimizer.lr=0.01";
-  auto two = run_two_ranks(dir, "--threads 1 train " + tiny_spec_flags(dir / "two") + plan +
-                                    " --set data.batch_size=32 --dist-timeout 60");
-  ASSERT_EQ(two.exit0, 0) << two.log0 << two.log1;
-  ASSERT_EQ(two.exit1, 0) << two.log1;
-  EXPECT_NE(two.log0.find("rank 0/2 (torchrun)"), std::string::npos) << two.log0;
-  EXPECT_NE(two.log0.find("global batch 64"), std::string::npos) << two.log0;
-  // Both ranks end every stage with the same weights.
-  EXPECT_FALSE(checksums(two.log0).empty());
-  EXPECT_EQ(checksums(two.log0), checksums(two.log1));
-  // Only rank 0 writes.
-  EXPECT_TRUE(std::filesystem::exists(dir / "two/checkpoints/pretrain.pt"));
+/// The pretraining stage of the tiny spec as `steps` SGD steps of 64 images in all, sync
+/// BatchNorm on, no augmentation, no weight decay, lr 0.1 throughout.
+std::string exact_step_flags(int steps, double momentum) {
+  return " --set seed=2 --set data.train_limit=" + std::to_string(64 * steps) +
+         " --set data.val_limit=64 --set steps.bits=[1] --set steps.epochs=0"
+         " --set cycles.count=0 --set model.sync_bn=true --set data.augment=false"
+         " --set optimizer.weight_decay=0 --set optimizer.schedule=constant"
+         " --set optimizer.lr=0.1 --set optimizer.momentum=" +
+         std::to_string(momentum);
+}
 
-  auto one = run_ctmq("--threads 1 train " + tiny_spec_flags(dir / "one") + plan +
-                      " --set data.batch_size=64");
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  Checkpoint a = load_checkpoint(dir / "two/checkpoints/pretrain.pt");
-  Checkpoint b = load_checkpoint(dir / "one/checkpoints/pretrain.pt");
-  ASSERT_EQ(a.state.size(), b.state.size());
-  // Float sums in another order (per rank, then across ranks) differ in the last bits, and this
-  // network amplifies that: one process run with 1 and then 2 threads differs by ~1e-3 (relative
-  // L2) in the stem weights after these 4 steps; two ranks against one process measured 7e-3
-  // for the whole state. So: the whole state within 1e-2, every tensor within 5% (a missing or
-  // wrong all-reduce is off by tens of percent).
-  double distance2 = 0.0, norm2 = 0.0;
-  for (const auto& [name, tensor] : a.state) {
-    const torch::Tensor& other = b.state.at(name);
-    if (!tensor.is_floating_point()) {
-      EXPECT_TRUE(torch::equal(tensor, other)) << name;
-      continue;
-    }
-    const double distance = (tensor - other).norm().item<double>();
-    const double norm = other.norm().item<double>();
-    EXPECT_LE(distance, 0.05 * norm + 1e-3) << name;
-    distance2 += distance * distance;
-    norm2 += norm * norm;
+/// Largest |a - b| over the largest |b|, for each tensor (of updates or of buffers).
+std::map<std::string, double> relative_differences(const StateDict& a, const StateDict& b) {
+  std::map<std::string, double> differences;
+  for (const auto& [name, tensor] : b) {
+    if (!tensor.is_floating_point()) continue;
+    const double scale = tensor.abs().max().item<double>();
+    const double difference = (a.at(name) - tensor).abs().max().item<double>();
+    differences[name] = scale > 0 ? difference / scale : difference;
   }
-  EXPECT_LE(std::sqrt(distance2), 1e-2 * std::sqrt(norm2));
-  // Validation metrics are reduced over both ranks' shards: the same images are scored.
-  EXPECT_NEAR(a.meta["final"]["val_top1"].get<double>(), b.meta["final"]["val_top1"].get<double>(),
-              2.5);  // 128 images: up to 3 of them may flip
+  return differences;
+}
+
+/// Parameters as updates (w - w_init), buffers (BatchNorm running statistics) as they are.
+StateDict updates(const StateDict& trained, const StateDict& initial,
+                  const std::set<std::string>& parameters) {
+  StateDict result;
+  for (const auto& [name, tensor] : trained) {
+    if (!tensor.is_floating_point()) continue;
+    result[name] = parameters.count(name) ? tensor - initial.at(name) : tensor;
+  }
+  return result;
+}
+
+struct StepComparison {
+  std::map<std::string, double> differences;  ///< relative, per tensor
+  std::string worst;
+  double worst_difference = 0.0;
+  std::string logs;
+};
+
+/// Trains `steps` steps as one process with 64 images and as two Gloo ranks with 32 each, from
+/// the same initial weights, and compares the updates.
+StepComparison compare_one_and_two_ranks(const TempDir& dir, int steps, double momentum) {
+  const std::string tag = "s" + std::to_string(steps);
+  const std::string flags = exact_step_flags(steps, momentum);
+  StepComparison result;
+  auto one = run_ctmq("--threads 1 pretrain " + tiny_spec_flags(dir / (tag + "one")) + flags);
+  // lr 1e-30: a run whose parameters stay at the initial weights (the same seed).
+  auto init = run_ctmq("--threads 1 pretrain " + tiny_spec_flags(dir / (tag + "init")) + flags +
+                       " --set optimizer.lr=1e-30");
+  auto two = run_two_ranks(dir,
+                           "--threads 1 pretrain " + tiny_spec_flags(dir / (tag + "two")) + flags +
+                               " --set data.batch_size=32 --dist-timeout 60",
+                           "", tag);
+  result.logs = one.output + init.output + two.log0 + two.log1;
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(init.exit_code, 0) << init.output;
+  EXPECT_EQ(two.exit0, 0) << two.log0;
+  EXPECT_EQ(two.exit1, 0) << two.log1;
+  if (::testing::Test::HasFailure()) return result;
+  EXPECT_NE(two.log0.find("global batch 64"), std::string::npos) << two.log0;
+  EXPECT_NE(two.log0.find(std::to_string(steps) + " steps per epoch"), std::string::npos)
+      << two.log0;
+
+  Checkpoint a = load_checkpoint(dir / (tag + "two/checkpoints/pretrain.pt"));
+  Checkpoint b = load_checkpoint(dir / (tag + "one/checkpoints/pretrain.pt"));
+  Checkpoint w0 = load_checkpoint(dir / (tag + "init/checkpoints/pretrain.pt"));
+  std::set<std::string> parameters;
+  for (const auto& [name, tensor] : b.state) {
+    if (name.find("running_") == std::string::npos && tensor.is_floating_point()) {
+      parameters.insert(name);
+    }
+  }
+  result.differences = relative_differences(updates(a.state, w0.state, parameters),
+                                            updates(b.state, w0.state, parameters));
+  for (const auto& [name, difference] : result.differences) {
+    if (difference >= result.worst_difference) {
+      result.worst_difference = difference;
+      result.worst = name;
+    }
+  }
+  return result;
+}
+
+// One step from the same weights: the update of every parameter and every running statistic
+// agree to 2e-4 of their magnitude. Measured: running statistics 1e-7, updates 5e-7 (fc) to
+// 1e-5 (convolutions), at most 9e-5 for a BatchNorm weight whose gradient is a sum with heavy
+// cancellation, added up in another order. A 2x gradient, a sum/mean mix-up or local BatchNorm
+// statistics are off by 1e-2 or more; the sync BatchNorm of before (statistics an ulp off
+// LibTorch's, flipping hardtanh masks) was off by 2e-3 in the stem with this seed.
+TEST_F(DistributedTest, TwoRanksTakeTheStepOfOneProcessWithTheCombinedBatch) {
+  TempDir dir("dist-step");
+  StepComparison one_step = compare_one_and_two_ranks(dir, 1, 0.0);
+  ASSERT_FALSE(one_step.differences.empty()) << one_step.logs;
+  for (const auto& [name, difference] : one_step.differences) {
+    EXPECT_LE(difference, 2e-4) << name;
+  }
+  std::cout << "one step: largest relative difference " << one_step.worst_difference << " ("
+            << one_step.worst << ")" << std::endl;
+}
+
+const char* const kWorkerRunDir = "CTMQ_TEST_WORKER_RUN_DIR";
+const std::vector<std::string> kStopTestOverrides = {"steps.bits=[1]", "cycles.count=0"};
+
+// Rank 1 of StopOnOneRankStopsBothAndTheRunResumes, started by it: the run in this process,
+// which raises SIGTERM on itself after its third step, as a signal reaching one rank would.
+TEST(DistributedWorker, DISABLED_StopsItselfAfterThreeSteps) {
+  const char* run_dir = std::getenv(kWorkerRunDir);
+  ASSERT_NE(run_dir, nullptr);
+  install_stop_handlers();
+  torch::set_num_threads(1);
+  auto overrides = test::tiny_spec_overrides(run_dir);
+  overrides.insert(overrides.end(), kStopTestOverrides.begin(), kStopTestOverrides.end());
+  EXPECT_EQ(test::train_in_process(overrides, {std::make_shared<test::StopAfterSteps>(3)},
+                                   /*dist_backend=*/"auto"),
+            128 + SIGTERM);
 }
 
 TEST_F(DistributedTest, StopOnOneRankStopsBothAndTheRunResumes) {
   TempDir dir("dist-resume");
-  const std::string args = "--threads 1 train " + tiny_spec_flags(dir / "run") +
-                           " --set steps.bits=[1] --set cycles.count=0 --dist-timeout 60";
-  auto stopped = run_two_ranks(dir, args, "CTMQ_TEST_STOP_AT_STEP=3", "first");
+  std::string args = "--threads 1 train " + tiny_spec_flags(dir / "run") + " --dist-timeout 60";
+  for (const auto& assignment : kStopTestOverrides) args += " --set " + assignment;
+  const std::string worker =
+      std::string(kWorkerRunDir) + "=" + (dir / "run") + " " +
+      std::filesystem::read_symlink("/proc/self/exe").string() +
+      " --gtest_also_run_disabled_tests"
+      " --gtest_filter=DistributedWorker.DISABLED_StopsItselfAfterThreeSteps";
+  auto stopped = run_two_ranks(dir, args, worker, "first");
   EXPECT_EQ(stopped.exit0, 143) << stopped.log0;
-  EXPECT_EQ(stopped.exit1, 143) << stopped.log1;
+  EXPECT_EQ(stopped.exit1, 0) << stopped.log1;  // the worker test passed: it stopped with 143
+  EXPECT_NE(stopped.log1.find("stopping on signal 15"), std::string::npos) << stopped.log1;
   // Each rank has 128 images in batches of 64: step 3 is the first step of c0-w1a1.
   EXPECT_TRUE(std::filesystem::exists(dir / "run/checkpoints/pretrain.pt"));
   EXPECT_TRUE(std::filesystem::exists(dir / "run/resume/c0-w1a1.pt"));
@@ -165,7 +245,11 @@ TEST_F(DistributedTest, AKilledRankMakesTheOtherFailInBoundedTime) {
   std::ifstream(dir / "exit") >> exit0 >> seconds;
   EXPECT_NE(exit0, 0) << read_file(dir / "r0.log");
   EXPECT_LT(seconds, 20 + 60) << "rank 0 took too long to notice";
-  EXPECT_NE(read_file(dir / "r0.log").find("rank"), std::string::npos);
+  // The reason, not only the exit code: the surviving rank names itself and the failed
+  // collective, and says that a peer died or stalled.
+  const std::string log = read_file(dir / "r0.log");
+  EXPECT_NE(log.find("ctmq: error: rank 0: "), std::string::npos) << log;
+  EXPECT_NE(log.find("failed (a peer process died"), std::string::npos) << log;
 }
 
 }  // namespace

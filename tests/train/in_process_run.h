@@ -31,13 +31,17 @@ class StopAfterSteps : public TrainingObserver {
 };
 
 /// `ctmq train` with `overrides` (key=value, as --set takes them) on the embedded default spec,
-/// in this process, with `observers` first. Returns 0, or 128 + the signal that stopped it.
+/// in this process, with `observers` first. `dist_backend` "auto" joins the process group of
+/// the environment (RANK, WORLD_SIZE, ...), as --dist-backend does. Returns 0, or 128 + the
+/// signal that stopped it.
 inline int train_in_process(const std::vector<std::string>& overrides,
-                            const std::vector<std::shared_ptr<TrainingObserver>>& observers) {
+                            const std::vector<std::shared_ptr<TrainingObserver>>& observers,
+                            const std::string& dist_backend = "none") {
   SpecOptions spec_options;
   spec_options.overrides = overrides;
   TrainOptions options;
-  options.dist_backend = "none";
+  options.dist_backend = dist_backend;
+  options.dist_timeout_seconds = 60;
   options.observers = observers;
   options.spec_source = "<test>";
   try {

@@ -12,6 +12,7 @@ enum ExitCode : int {
   kExitFailure = 1,
   kExitUsage = 2,          ///< bad flags or a bad experiment spec
   kExitData = 3,           ///< unreadable or malformed data
+  kExitRunBusy = 4,        ///< another process holds the run directory's lock
   kExitInterrupted = 130,  ///< stopped by SIGINT/SIGTERM after saving; 128 + signal
 };
 
@@ -42,6 +43,12 @@ class DataError : public Error {
 class IoError : public Error {
  public:
   explicit IoError(const std::string& message) : Error(message, kExitFailure) {}
+};
+
+/// Another ctmq process is writing the run directory; the message names it and the holder.
+class RunBusyError : public Error {
+ public:
+  explicit RunBusyError(const std::string& message) : Error(message, kExitRunBusy) {}
 };
 
 /// Raised after a graceful stop on a signal, once everything is saved.

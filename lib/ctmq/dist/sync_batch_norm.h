@@ -10,7 +10,8 @@
 namespace ctmq {
 
 /// BatchNormSync over a DistContext (Gloo or NCCL, despite the name: it only needs all-reduce).
-/// Forward all-reduces per-channel sum, sum of squares and count (one collective, in double);
+/// Forward all-reduces per-channel sums and count, then the sums of squares around the mean (two
+/// small collectives, in double, reproducing LibTorch's CPU BatchNorm arithmetic to the bit);
 /// backward all-reduces sum(dy) and sum(dy * (x - mean)) (one collective) when the input needs a
 /// gradient. Weight and bias gradients stay local, as in PyTorch: the gradient all-reduce then
 /// averages them. The context must outlive every graph built through this object.

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
@@ -14,6 +15,7 @@
 #include "ctmq/dist/sync_batch_norm.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
+#include "ctmq/io/run_lock.h"
 #include "ctmq/io/run_meta.h"
 #include "ctmq/spec/spec_parser.h"
 #include "ctmq/train/device.h"
@@ -128,9 +130,11 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
     }
   }
   Manifest manifest = open_manifest(paths, spec, plan, options);
+  std::optional<RunLock> run_lock;  // one writer per run directory, held until the run ends
   if (writer) {
     fs::create_directories(paths.root + "/checkpoints");
     fs::create_directories(paths.root + "/resume");
+    run_lock.emplace(paths.root);
     add_log_file(paths.log());
     write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
     save_manifest(paths, manifest);
@@ -159,11 +163,10 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   }
   const StateDict random_init = module_state(*network);
 
-  RunMeta run_meta{spec.name, manifest.spec_hash, spec.seed, spec.data.format, data.image_size,
-                   config};
-  StageEnvironment stage_env{paths,    device,   *dist,
-                             data,     *network, run_meta,
-                             [&] { save_manifest(paths, manifest); }};
+  RunMeta run_meta{spec.name,        manifest.spec_hash, spec.seed,
+                   spec.data.format, data.image_size,    config};
+  StageEnvironment stage_env{
+      paths, device, *dist, data, *network, run_meta, [&] { save_manifest(paths, manifest); }};
   stage_env.amp = resolve_amp(spec.train.amp, device);
   stage_env.channels_last = spec.train.channels_last;
   stage_env.batch_size = spec.data.batch_size;

@@ -9,8 +9,9 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 
 extern "C" void on_stop_signal(int signal_number) {
-  if (g_stop_signal.load() == signal_number) {
-    // Asked twice: the user means it.
+  if (signal_number == SIGINT && g_stop_signal.load() == SIGINT) {
+    // Ctrl-C twice: the user means it. A repeated SIGTERM is not: schedulers send it more than
+    // once (Slurm signals the tasks and, through the batch script, srun forwards it again).
     std::signal(signal_number, SIG_DFL);
     std::raise(signal_number);
     return;
