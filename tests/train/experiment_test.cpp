@@ -17,8 +17,8 @@ namespace ctmq {
 namespace {
 
 using test::run_ctmq;
-using testing::TempDir;
-using testing::StopAfterSteps;
+using test::TempDir;
+using test::StopAfterSteps;
 using test::tiny_spec_flags;
 using test::tiny_spec_overrides;
 using test::train_in_process;

@@ -19,9 +19,9 @@ namespace ctmq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using testing::run_ctmq;
-using testing::TempDir;
-using testing::tiny_spec_flags;
+using test::run_ctmq;
+using test::TempDir;
+using test::tiny_spec_flags;
 
 /// The tiny spec with 500 pretraining epochs: minutes of training, never reached in a test.
 std::string long_run_flags(const std::string& run_dir) {
@@ -75,7 +75,7 @@ bool wait_for_holder(const std::string& run_dir, pid_t pid) {
 class RunLockCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    CTMQ_REQUIRE(testing::fashion_mnist_available(), "dataset-fashion-mnist");
+    CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist");
   }
 };
 
