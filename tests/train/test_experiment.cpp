@@ -10,6 +10,7 @@
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
 #include "run_fixture.h"
+#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -103,40 +104,47 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   EXPECT_EQ(other.exit_code, 2) << other.output;
   EXPECT_NE(other.output.find("--force"), std::string::npos) << other.output;
 
-  // Python reads a checkpoint with plain torch.load.
-  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0) {
-    std::string script = "import torch, json; d = torch.load('" + run +
-                         "/checkpoints/c1-w1a1.pt'); "
+  // Python reads a checkpoint with plain torch.load, weights-only too (PyTorch 2.6's default).
+  CTMQ_REQUIRE(std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0,
+               "python3-torch (/usr/bin/python3 with torch)");
+  for (const char* arguments : {"", ", weights_only=True"}) {
+    std::string script = "import torch, json; d = torch.load('" + run + "/checkpoints/c1-w1a1.pt'" +
+                         arguments +
+                         "); "
                          "assert d['format'] == 'ctmq-checkpoint'; "
                          "m = json.loads(d['meta']); assert m['stage'] == 'c1-w1a1'; "
                          "assert all(isinstance(t, torch.Tensor) for t in d['state'].values()); "
                          "print(len(d['state']))";
-    EXPECT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0);
+    EXPECT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0) << arguments;
   }
 }
 
 TEST_F(ExperimentTest, SameSeedGivesIdenticalMetricsAndInterruptedRunResumesExactly) {
   TempDir dir("resume");
+  // Pinned to the CPU: a CUDA build would default to the GPU, where runs are not bit-exact.
   const std::string flags = " --set pretrain.epochs=2 --set steps.bits=[1] --set cycles.count=0";
   const std::string first = dir / "first", second = dir / "second", third = dir / "third";
-  ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(first) + flags).exit_code, 0);
+  ASSERT_EQ(run_ctmq("--device cpu --threads 2 train " + tiny_spec_flags(first) + flags).exit_code,
+            0);
 
   // Stopped by SIGTERM at the end of the first epoch (step 4 of 4), then resumed.
   setenv("CTMQ_TEST_STOP_AT_STEP", "4", 1);
-  auto stopped = run_ctmq("--threads 2 train " + tiny_spec_flags(second) + flags);
+  auto stopped = run_ctmq("--device cpu --threads 2 train " + tiny_spec_flags(second) + flags);
   unsetenv("CTMQ_TEST_STOP_AT_STEP");
   EXPECT_EQ(stopped.exit_code, 128 + SIGTERM) << stopped.output;
   EXPECT_TRUE(std::filesystem::exists(second + "/resume/pretrain.pt"));
-  auto resumed = run_ctmq("--threads 2 train --resume " + tiny_spec_flags(second) + flags);
+  auto resumed =
+      run_ctmq("--device cpu --threads 2 train --resume " + tiny_spec_flags(second) + flags);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming at epoch"), std::string::npos) << resumed.output;
 
   // Stopped in the middle of an epoch (step 6: epoch 2, batch 2), then resumed.
   setenv("CTMQ_TEST_STOP_AT_STEP", "6", 1);
-  auto mid = run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags);
+  auto mid = run_ctmq("--device cpu --threads 2 train " + tiny_spec_flags(third) + flags);
   unsetenv("CTMQ_TEST_STOP_AT_STEP");
   EXPECT_EQ(mid.exit_code, 128 + SIGTERM) << mid.output;
-  ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags).exit_code, 0);
+  ASSERT_EQ(run_ctmq("--device cpu --threads 2 train " + tiny_spec_flags(third) + flags).exit_code,
+            0);
 
   std::string reference = read_file(first + "/metrics.jsonl");
   EXPECT_EQ(read_file(second + "/metrics.jsonl"), reference);
