@@ -42,13 +42,14 @@ struct RankResults {
 };
 
 /// Runs `ctmq <args>` as ranks 0 and 1 of one job; `rank1_env` is extra environment for rank 1.
+/// The ranks are pinned to the CPU and Gloo: on a CUDA build both would otherwise share one GPU.
 RankResults run_two_ranks(const TempDir& dir, const std::string& args,
                           const std::string& rank1_env = "", const std::string& tag = "run") {
   const int port = free_port();
   const std::string log0 = dir / (tag + "-rank0.log"), log1 = dir / (tag + "-rank1.log");
   const std::string common =
       "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " timeout 300 " +
-      CTMQ_BINARY + " " + args;
+      CTMQ_BINARY + " --device cpu " + args + " --dist-backend gloo";
   const std::string script = "RANK=0 LOCAL_RANK=0 " + common + " > " + log0 + " 2>&1 & p0=$!; " +
                              "RANK=1 LOCAL_RANK=1 " + rank1_env + " " + common + " > " + log1 +
                              " 2>&1 & p1=$!; wait $p0; e0=$?; wait $p1; e1=$?; echo $e0 $e1 > " +
@@ -95,7 +96,7 @@ TEST_F(DistributedTest, TwoRanksMatchOneProcessWithTheCombinedBatch) {
   // Only rank 0 writes.
   EXPECT_TRUE(std::filesystem::exists(dir / "two/checkpoints/pretrain.pt"));
 
-  auto one = run_ctmq("--threads 1 train " + tiny_spec_flags(dir / "one") + plan +
+  auto one = run_ctmq("--device cpu --threads 1 train " + tiny_spec_flags(dir / "one") + plan +
                       " --set data.batch_size=64");
   ASSERT_EQ(one.exit_code, 0) << one.output;
   Checkpoint a = load_checkpoint(dir / "two/checkpoints/pretrain.pt");
@@ -149,8 +150,8 @@ TEST_F(DistributedTest, AKilledRankMakesTheOtherFailInBoundedTime) {
   const int port = free_port();
   const std::string common =
       "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " " + CTMQ_BINARY +
-      " --threads 1 train " + tiny_spec_flags(dir / "run") +
-      " --set pretrain.epochs=50 --dist-timeout 20";
+      " --device cpu --threads 1 train " + tiny_spec_flags(dir / "run") +
+      " --set pretrain.epochs=50 --dist-timeout 20 --dist-backend gloo";
   // Rank 1 is killed with SIGKILL once it is training; rank 0 must fail, not hang.
   const std::string script =
       "RANK=0 " + common + " > " + (dir / "r0.log") + " 2>&1 & p0=$!; RANK=1 " + common + " > " +
