@@ -9,8 +9,8 @@
 #include <utility>
 
 // LibTorch's Linux builds ship Gloo, but its c10d header hides itself unless the macro is set
-// (TorchConfig.cmake does not export it). Debian needs libgloo-dev for <gloo/...>; the official
-// LibTorch archive ships those headers itself.
+// (TorchConfig.cmake does not export it). <gloo/...> comes from Debian's libgloo-dev; the
+// official archives lack it (cmake/torch_compat.cmake finds it or says what to do).
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
 #endif
