@@ -60,7 +60,7 @@ compat_run "$root" "
   fi
   cmake -S /src -B /build/ctmq-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTMQ_WITH_NCCL=ON \
     -DCMAKE_EXE_LINKER_FLAGS=-Wl,-rpath-link,\$stub -DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,\$stub
-  [ "${1:-}" = --configure-only ] && exit 0
+  [ \"${1:-}\" = --configure-only ] && exit 0
   cmake --build /build/ctmq-cuda --parallel $compat_jobs
   ls -l /build/ctmq-cuda/ctmq /build/ctmq-cuda/tests/test_*
   ldd /build/ctmq-cuda/ctmq | grep -E 'torch_cuda|nccl|cudnn|cudart' || true
