@@ -47,14 +47,16 @@ struct RankResults {
 };
 
 /// Runs `ctmq <args>` as ranks 0 and 1 of one job; rank 1 runs `rank1_command` instead when
-/// one is given.
+/// one is given. The ranks are pinned to the CPU and Gloo: on a CUDA build both would otherwise
+/// share one GPU.
 RankResults run_two_ranks(const TempDir& dir, const std::string& args,
                           const std::string& rank1_command = "", const std::string& tag = "run") {
   const int port = free_port();
   const std::string log0 = dir / (tag + "-rank0.log"), log1 = dir / (tag + "-rank1.log");
   const std::string env =
       "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " timeout 300 ";
-  const std::string ctmq = std::string(CTMQ_BINARY) + " " + args;
+  const std::string ctmq =
+      std::string(CTMQ_BINARY) + " --device cpu " + args + " --dist-backend gloo";
   const std::string script =
       "RANK=0 LOCAL_RANK=0 " + env + ctmq + " > " + log0 + " 2>&1 & p0=$!; " +
       "RANK=1 LOCAL_RANK=1 " + env + (rank1_command.empty() ? ctmq : rank1_command) + " > " + log1 +
@@ -128,10 +130,11 @@ StepComparison compare_one_and_two_ranks(const TempDir& dir, int steps, double m
   const std::string tag = "s" + std::to_string(steps);
   const std::string flags = exact_step_flags(steps, momentum);
   StepComparison result;
-  auto one = run_ctmq("--threads 1 pretrain " + tiny_spec_flags(dir / (tag + "one")) + flags);
+  auto one =
+      run_ctmq("--device cpu --threads 1 pretrain " + tiny_spec_flags(dir / (tag + "one")) + flags);
   // lr 1e-30: a run whose parameters stay at the initial weights (the same seed).
-  auto init = run_ctmq("--threads 1 pretrain " + tiny_spec_flags(dir / (tag + "init")) + flags +
-                       " --set optimizer.lr=1e-30");
+  auto init = run_ctmq("--device cpu --threads 1 pretrain " +
+                       tiny_spec_flags(dir / (tag + "init")) + flags + " --set optimizer.lr=1e-30");
   auto two = run_two_ranks(dir,
                            "--threads 1 pretrain " + tiny_spec_flags(dir / (tag + "two")) + flags +
                                " --set data.batch_size=32 --dist-timeout 60",
@@ -230,8 +233,8 @@ TEST_F(DistributedTest, AKilledRankMakesTheOtherFailInBoundedTime) {
   const int port = free_port();
   const std::string common =
       "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " " + CTMQ_BINARY +
-      " --threads 1 train " + tiny_spec_flags(dir / "run") +
-      " --set pretrain.epochs=50 --dist-timeout 20";
+      " --device cpu --threads 1 train " + tiny_spec_flags(dir / "run") +
+      " --set pretrain.epochs=50 --dist-timeout 20 --dist-backend gloo";
   // Rank 1 is killed with SIGKILL once it is training; rank 0 must fail, not hang.
   const std::string script =
       "RANK=0 " + common + " > " + (dir / "r0.log") + " 2>&1 & p0=$!; RANK=1 " + common + " > " +

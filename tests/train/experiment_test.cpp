@@ -17,8 +17,8 @@ namespace ctmq {
 namespace {
 
 using test::run_ctmq;
-using test::TempDir;
 using test::StopAfterSteps;
+using test::TempDir;
 using test::tiny_spec_flags;
 using test::tiny_spec_overrides;
 using test::train_in_process;
@@ -28,9 +28,7 @@ const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
 
 class ExperimentTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist");
-  }
+  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
 };
 
 TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
@@ -80,10 +78,8 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   auto scored = nlohmann::json::parse(eval.output.substr(eval.output.find('{')));
   EXPECT_EQ(scored["images"], 128);
-  EXPECT_NEAR(scored["top1"].get<double>(),
-              manifest.stages.back().final_metrics->val_top1, 1e-9);
-  EXPECT_NEAR(scored["top5"].get<double>(),
-              manifest.stages.back().final_metrics->val_top5, 1e-9);
+  EXPECT_NEAR(scored["top1"].get<double>(), manifest.stages.back().final_metrics->val_top1, 1e-9);
+  EXPECT_NEAR(scored["top5"].get<double>(), manifest.stages.back().final_metrics->val_top5, 1e-9);
 
   auto inspect = run_ctmq("inspect " + run + "/checkpoints/c0-w2a2.pt");
   ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
@@ -109,23 +105,28 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   EXPECT_EQ(other.exit_code, 2) << other.output;
   EXPECT_NE(other.output.find("--force"), std::string::npos) << other.output;
 
-  // Python reads a checkpoint with plain torch.load.
-  if (std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0) {
-    std::string script = "import torch, json; d = torch.load('" + run +
-                         "/checkpoints/c1-w1a1.pt'); "
+  // Python reads a checkpoint with plain torch.load, weights-only too (PyTorch 2.6's default).
+  CTMQ_REQUIRE(std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0,
+               "python3-torch (/usr/bin/python3 with torch)");
+  for (const char* arguments : {"", ", weights_only=True"}) {
+    std::string script = "import torch, json; d = torch.load('" + run + "/checkpoints/c1-w1a1.pt'" +
+                         arguments +
+                         "); "
                          "assert d['format'] == 'ctmq-checkpoint'; "
                          "m = json.loads(d['meta']); assert m['stage'] == 'c1-w1a1'; "
                          "assert all(isinstance(t, torch.Tensor) for t in d['state'].values()); "
                          "print(len(d['state']))";
-    EXPECT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0);
+    EXPECT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0) << arguments;
   }
 }
 
 TEST_F(ExperimentTest, SameSeedGivesIdenticalMetricsAndInterruptedRunResumesExactly) {
   TempDir dir("resume");
+  // Pinned to the CPU: a CUDA build would default to the GPU, where runs are not bit-exact.
   const std::string flags = " --set pretrain.epochs=2 --set steps.bits=[1] --set cycles.count=0";
   const std::string first = dir / "first", second = dir / "second", third = dir / "third";
-  ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(first) + flags).exit_code, 0);
+  ASSERT_EQ(run_ctmq("--device cpu --threads 2 train " + tiny_spec_flags(first) + flags).exit_code,
+            0);
 
   // Stopped by SIGTERM at the end of the first epoch (step 4 of 4), then resumed. The stopped
   // runs train in this process, where the test adds the observer that raises the signal.
@@ -141,14 +142,16 @@ TEST_F(ExperimentTest, SameSeedGivesIdenticalMetricsAndInterruptedRunResumesExac
   EXPECT_EQ(train_in_process(overrides(second), {std::make_shared<StopAfterSteps>(4)}),
             128 + SIGTERM);
   EXPECT_TRUE(std::filesystem::exists(second + "/resume/pretrain.pt"));
-  auto resumed = run_ctmq("--threads 2 train --resume " + tiny_spec_flags(second) + flags);
+  auto resumed =
+      run_ctmq("--device cpu --threads 2 train --resume " + tiny_spec_flags(second) + flags);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming at epoch"), std::string::npos) << resumed.output;
 
   // Stopped in the middle of an epoch (step 6: epoch 2, batch 2), then resumed.
   EXPECT_EQ(train_in_process(overrides(third), {std::make_shared<StopAfterSteps>(6)}),
             128 + SIGTERM);
-  ASSERT_EQ(run_ctmq("--threads 2 train " + tiny_spec_flags(third) + flags).exit_code, 0);
+  ASSERT_EQ(run_ctmq("--device cpu --threads 2 train " + tiny_spec_flags(third) + flags).exit_code,
+            0);
 
   std::string reference = read_file(first + "/metrics.jsonl");
   EXPECT_EQ(read_file(second + "/metrics.jsonl"), reference);

@@ -31,15 +31,16 @@ class StopAfterSteps : public TrainingObserver {
 };
 
 /// `ctmq train` with `overrides` (key=value, as --set takes them) on the embedded default spec,
-/// in this process, with `observers` first. `dist_backend` "auto" joins the process group of
-/// the environment (RANK, WORLD_SIZE, ...), as --dist-backend does. Returns 0, or 128 + the
-/// signal that stopped it.
+/// in this process on the CPU, with `observers` first. `dist_backend` "auto" joins the process
+/// group of the environment (RANK, WORLD_SIZE, ...), as --dist-backend does. Returns 0, or 128 +
+/// the signal that stopped it.
 inline int train_in_process(const std::vector<std::string>& overrides,
                             const std::vector<std::shared_ptr<TrainingObserver>>& observers,
                             const std::string& dist_backend = "none") {
   SpecOptions spec_options;
   spec_options.overrides = overrides;
   TrainOptions options;
+  options.runtime.device = "cpu";  // a CUDA build would default to the GPU, not bit-exact
   options.dist_backend = dist_backend;
   options.dist_timeout_seconds = 60;
   options.observers = observers;

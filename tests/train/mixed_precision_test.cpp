@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <limits>
@@ -27,20 +28,38 @@ TEST(ResolveAmp, OffOnCpu) {
   // Unknown values ("fp8") are the spec parser's to refuse (tests/spec).
 }
 
+// LibTorch 2.4 deprecated the CUDA-only autocast queries for per-device ones; the test reads
+// the state through whichever this LibTorch has (as mixed_precision.cpp sets it).
+bool autocast_test_cuda_enabled() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+  return at::autocast::is_enabled();
+#endif
+}
+
+torch::ScalarType autocast_test_cuda_dtype() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return at::autocast::get_autocast_dtype(at::kCUDA);
+#else
+  return at::autocast::get_autocast_gpu_dtype();
+#endif
+}
+
 TEST(AutocastScope, SetsAndRestoresTheCudaAutocastState) {
   AmpSetting bf16{true, torch::kBFloat16, false};
-  ASSERT_FALSE(at::autocast::is_enabled());
+  ASSERT_FALSE(autocast_test_cuda_enabled());
   {
     AutocastScope scope(bf16);
-    EXPECT_TRUE(at::autocast::is_enabled());
-    EXPECT_EQ(at::autocast::get_autocast_gpu_dtype(), torch::kBFloat16);
+    EXPECT_TRUE(autocast_test_cuda_enabled());
+    EXPECT_EQ(autocast_test_cuda_dtype(), torch::kBFloat16);
     {
       AutocastScope off(AmpSetting{});  // a disabled scope changes nothing
-      EXPECT_TRUE(at::autocast::is_enabled());
+      EXPECT_TRUE(autocast_test_cuda_enabled());
     }
   }
-  EXPECT_FALSE(at::autocast::is_enabled());
-  EXPECT_EQ(at::autocast::get_autocast_gpu_dtype(), torch::kHalf);  // LibTorch's default
+  EXPECT_FALSE(autocast_test_cuda_enabled());
+  EXPECT_EQ(autocast_test_cuda_dtype(), torch::kHalf);  // LibTorch's default
 }
 
 std::vector<torch::Tensor> params_with_grads(std::vector<float> grads) {

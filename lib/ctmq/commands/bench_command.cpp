@@ -24,7 +24,8 @@ nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, i
         "bench allreduce: needs 2 or more processes (set RANK, WORLD_SIZE, MASTER_ADDR and "
         "MASTER_PORT, or run under torchrun or srun)");
   }
-  auto context = DistContext::create(env, backend, std::chrono::seconds(timeout_seconds));
+  auto context = DistContext::create(env, backend, std::chrono::seconds(timeout_seconds),
+                                     resolve_device("auto", env.local_rank));
   const auto bucket_bytes = static_cast<size_t>(bucket_mib * 1024 * 1024);
   nlohmann::json result = bench_all_reduce(*context, num_params, bucket_bytes, iters);
   result["benchmark"] = "allreduce";

@@ -1,5 +1,7 @@
 #include "ctmq/dist/bench_all_reduce.h"
 
+#include <torch/cuda.h>
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -25,6 +27,12 @@ std::vector<torch::Tensor> fake_parameters(int64_t num_params, const torch::Devi
   return params;
 }
 
+// NCCL's wait() only orders the current CUDA stream after the collective and returns at once:
+// without a device synchronisation the clock would time the launch, not the transfer.
+void finish_device_work(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
 }  // namespace
 
 nlohmann::json bench_all_reduce(DistContext& context, int64_t num_params, size_t bucket_bytes,
@@ -35,12 +43,14 @@ nlohmann::json bench_all_reduce(DistContext& context, int64_t num_params, size_t
   }
   GradientBucketer bucketer(fake_parameters(num_params, context.device()), bucket_bytes);
   for (int i = 0; i < 2; ++i) bucketer.all_reduce_average(context);
+  finish_device_work(context.device());
   context.barrier();
 
   std::vector<double> times_ms;
   for (int i = 0; i < iters; ++i) {
     auto start = std::chrono::steady_clock::now();
     bucketer.all_reduce_average(context);
+    finish_device_work(context.device());
     auto stop = std::chrono::steady_clock::now();
     times_ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
   }

@@ -1,11 +1,16 @@
 #include "ctmq/dist/process_group.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
+#include <cstdlib>
+#include <type_traits>
+#include <utility>
+
 // LibTorch's Linux builds ship Gloo, but its c10d header hides itself unless the macro is set
-// (TorchConfig.cmake does not export it). Debian needs libgloo-dev for <gloo/...>; the official
-// LibTorch archive ships those headers itself.
+// (TorchConfig.cmake does not export it). <gloo/...> comes from Debian's libgloo-dev; the
+// official archives lack it (cmake/torch_compat.cmake finds it or says what to do).
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
 #endif
@@ -18,7 +23,6 @@
 #ifndef USE_C10D_NCCL
 #define USE_C10D_NCCL
 #endif
-#include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -42,6 +46,28 @@ constexpr bool kHaveNccl =
 #else
     false;
 #endif
+
+// From LibTorch 2.4 on, TCPStoreOptions::useLibUV defaults to true, and a LibTorch built without
+// libuv (Debian's 2.6) then fails every rendezvous. 1.13 has no such member; the classic store
+// serves the few connections a training job makes just as well, so ctmq always asks for it.
+template <typename Options, typename = void>
+struct HasUseLibUV : std::false_type {};
+template <typename Options>
+struct HasUseLibUV<Options, std::void_t<decltype(std::declval<Options&>().useLibUV)>>
+    : std::true_type {};
+
+template <typename Options>
+void use_classic_tcp_store(Options& options) {
+  if constexpr (HasUseLibUV<Options>::value) options.useLibUV = false;
+}
+
+// Makes `device` the process's current CUDA device, through the device-generic guard interface
+// so that CPU-only builds compile it too. Without it every rank's first CUDA call (Gloo path
+// included) opens a context on GPU 0.
+void make_current_device(const torch::Device& device) {
+  if (!device.is_cuda()) return;
+  c10::impl::getDeviceGuardImpl(device.type())->setDevice(device);
+}
 
 bool is_loopback(const std::string& addr) {
   return addr.rfind("127.", 0) == 0 || addr == "localhost" || addr == "::1";
@@ -102,7 +128,8 @@ DistContext::DistContext(int64_t rank, int64_t world_size) : rank_(rank), world_
 DistContext::~DistContext() = default;
 
 std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::string& backend,
-                                                 std::chrono::seconds timeout) {
+                                                 std::chrono::seconds timeout,
+                                                 const torch::Device& device) {
   std::unique_ptr<DistContext> context(new DistContext(env.rank, env.world_size));
   if (backend != "auto" && backend != "gloo" && backend != "nccl") {
     throw DistError("unknown distributed backend '" + backend + "' (expected auto, gloo or nccl)",
@@ -119,7 +146,13 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
     throw DistError("the distributed timeout must be positive", env.rank, kExitUsage);
   }
   std::string chosen = backend;
-  if (chosen == "auto") chosen = kHaveNccl && torch::cuda::is_available() ? "nccl" : "gloo";
+  // NCCL only moves CUDA tensors: a rank that trains on the CPU needs Gloo even on a GPU node.
+  if (chosen == "auto") chosen = kHaveNccl && device.is_cuda() ? "nccl" : "gloo";
+  if (chosen == "nccl" && !device.is_cuda()) {
+    throw DistError("backend 'nccl' needs a CUDA device, but this rank runs on " + device.str() +
+                        " (use --device cuda, or --dist-backend gloo)",
+                    env.rank, kExitUsage);
+  }
 
   auto impl = std::make_unique<Impl>();
   impl->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
@@ -131,6 +164,7 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
     options.numWorkers = static_cast<std::size_t>(env.world_size);
     options.waitWorkers = true;
     options.timeout = impl->timeout;
+    use_classic_tcp_store(options);
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {
     throw DistError("rendezvous at " + where + " (TCPStore, " + std::to_string(env.world_size) +
@@ -139,6 +173,7 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
                     env.rank);
   }
   try {
+    make_current_device(device);
     if (chosen == "gloo") {
       auto options = c10d::ProcessGroupGloo::Options::create(impl->timeout);
       options->devices.push_back(make_gloo_device(env));
@@ -146,15 +181,18 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
           impl->store, static_cast<int>(env.rank), static_cast<int>(env.world_size), options);
     } else {
 #if defined(CTMQ_WITH_NCCL)
-      if (!torch::cuda::is_available()) {
-        throw DistError("backend 'nccl' needs CUDA, which is not available", env.rank, kExitUsage);
-      }
-      c10::cuda::set_device(static_cast<c10::DeviceIndex>(env.local_rank));
+      // By default NCCL's wait() returns before the collective ends and a stalled peer is
+      // left to a watchdog thread that aborts the whole process (2.x) or to a hang (1.13).
+      // Blocking wait makes wait() return when the collective is done and throw once the
+      // timeout passes, so NCCL failures become a DistError like Gloo's. A user's own setting
+      // wins (overwrite = 0); 1.13 reads the name without the TORCH_ prefix.
+      ::setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+      ::setenv("NCCL_BLOCKING_WAIT", "1", 0);
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = impl->timeout;
       impl->backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(
           impl->store, static_cast<int>(env.rank), static_cast<int>(env.world_size), options);
-      context->device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+      context->device_ = device;
 #endif
     }
   } catch (const DistError&) {

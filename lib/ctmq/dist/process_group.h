@@ -34,10 +34,13 @@ class CollectiveHandle {
 class DistContext {
  public:
   /// Joins the job. A world of one returns a context whose collectives do nothing and that needs
-  /// no store. `backend` is "auto" (NCCL when compiled in and CUDA is available, else Gloo),
-  /// "gloo" or "nccl". Throws DistError if the rendezvous fails within `timeout`.
+  /// no store. `device` is where this rank trains (resolve_device): it becomes the current CUDA
+  /// device, and NCCL's buffers live there. `backend` is "auto" (NCCL when compiled in and
+  /// `device` is CUDA, else Gloo), "gloo" or "nccl" (CUDA `device` only). Throws DistError if
+  /// the rendezvous fails within `timeout`.
   static std::unique_ptr<DistContext> create(const DistEnv& env, const std::string& backend,
-                                             std::chrono::seconds timeout);
+                                             std::chrono::seconds timeout,
+                                             const torch::Device& device = torch::kCPU);
   ~DistContext();
   DistContext(const DistContext&) = delete;
   DistContext& operator=(const DistContext&) = delete;

@@ -152,8 +152,18 @@ torch::Tensor GlooSyncBatchNorm::forward(const torch::Tensor& input, const torch
         "batch norm input must be (N, C, ...), got " + std::to_string(input.dim()) + " dimensions",
         context_.rank());
   }
+  // GCC 14 inlines LibTorch 2.6's Function::apply here and warns falsely (-Warray-bounds, then
+  // -Wstringop-overflow) on the std::vector<bool>::reserve inside it: GCC's analysis is wrong.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
   return SyncBatchNormFunction::apply(input, weight, bias, running_mean, running_var, momentum, eps,
                                       &context_);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 }
 
 }  // namespace ctmq

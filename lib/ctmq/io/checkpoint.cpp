@@ -5,11 +5,14 @@
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/io/plain_pickle.h"
 
 namespace ctmq {
 namespace {
 
 constexpr const char* kFormat = "ctmq-checkpoint";
+// Version 1 throughout: the layout is unchanged. Files written before the switch to
+// pickle_save_plain carry TorchScript type tags around dicts; pickle_load reads both.
 constexpr int64_t kVersion = 1;
 
 }  // namespace
@@ -121,7 +124,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   root.insert(std::string("version"), kVersion);
   root.insert(std::string("meta"), checkpoint.meta.dump());
   root.insert(std::string("state"), tensors);
-  std::vector<char> bytes = torch::pickle_save(c10::IValue(root));
+  std::vector<char> bytes = pickle_save_plain(c10::IValue(root));
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Checkpoints: one file per stage, written atomically. The file is what torch::pickle_save
-// writes, so Python reads it with plain `torch.load(path)`:
+// Checkpoints: one file per stage, written atomically in torch.save's zip layout with plain
+// dicts (pickle_save_plain), so Python reads it with `torch.load(path)`, weights-only included:
 //   {"format": "ctmq-checkpoint", "version": 1, "meta": "<JSON text>", "state": {name: tensor}}
 
 #include <torch/torch.h>
