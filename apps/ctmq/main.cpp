@@ -36,8 +36,8 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
   app.add_option("--device", globals.runtime.device, "Device to train and evaluate on")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
+      ->transform(CLI::CheckedTransformer(cli::choice_map<DeviceKind>()))
+      ->default_str("auto");
   app.add_option("--log-level", globals.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   app.add_option("--log-file", globals.log_file, "Also write the log to this file");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <filesystem>
 #include <fstream>
 
@@ -74,6 +76,22 @@ TEST(Cli, SpecErrorsNameThePathAndExitTwo) {
   auto missing = run_ctmq("plan --config /no/such.json");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("/no/such.json"), std::string::npos) << missing.output;
+}
+
+TEST(Cli, ChoiceFlagsTakeOnlyTheirNames) {
+  // Each of these names a choice that does not exist: CLI11 refuses it before anything runs.
+  const std::vector<std::array<std::string, 3>> cases = {
+      {"--device gpu plan", "--device", "cuda"},
+      {"eval --checkpoint /etc/hostname --data /tmp --format mnist", "--format", "cifar100"},
+      {"eval --checkpoint /etc/hostname --split test", "--split", "train"},
+      {"data check --root /tmp --format coco", "--format", "fashion-mnist"}};
+  for (const auto& [args, flag, valid] : cases) {
+    auto result = run_ctmq(args);
+    EXPECT_EQ(result.exit_code, 2) << args << "\n" << result.output;
+    // The message names the flag and the names it takes.
+    EXPECT_NE(result.output.find(flag + ":"), std::string::npos) << args << "\n" << result.output;
+    EXPECT_NE(result.output.find(valid), std::string::npos) << args << "\n" << result.output;
+  }
 }
 
 TEST(Cli, OnlyCommandsThatReadDataCheckTheDataRoot) {

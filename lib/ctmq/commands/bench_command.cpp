@@ -25,7 +25,7 @@ nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, i
         "MASTER_PORT, or run under torchrun or srun)");
   }
   auto context = DistContext::create(env, backend, std::chrono::seconds(timeout_seconds),
-                                     resolve_device("auto", env.local_rank));
+                                     resolve_device(DeviceKind::kAuto, env.local_rank));
   const auto bucket_bytes = static_cast<size_t>(bucket_mib * 1024 * 1024);
   nlohmann::json result = bench_all_reduce(*context, num_params, bucket_bytes, iters);
   result["benchmark"] = "allreduce";

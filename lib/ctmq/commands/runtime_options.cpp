@@ -10,11 +10,8 @@
 namespace ctmq {
 
 void apply_runtime_options(const RuntimeOptions& options) {
-  if (options.device == "cuda" && !torch::cuda::is_available()) {
+  if (options.device == DeviceKind::kCuda && !torch::cuda::is_available()) {
     throw SpecError("--device cuda: this LibTorch build or machine has no CUDA device");
-  }
-  if (options.device != "cpu" && options.device != "cuda" && options.device != "auto") {
-    throw SpecError("--device " + options.device + ": expected cpu, cuda or auto");
   }
   int64_t threads = options.threads > 0 ? options.threads
                                         : static_cast<int64_t>(std::thread::hardware_concurrency());

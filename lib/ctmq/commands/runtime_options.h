@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <string>
 
+#include "ctmq/spec/choices.h"
+
 namespace ctmq {
 
 /// Global flags shared by every subcommand.
 struct RuntimeOptions {
-  std::string device = "auto";  ///< cpu | cuda | auto
+  DeviceKind device = DeviceKind::kAuto;
   int64_t threads = 0;          ///< LibTorch intra-op threads; 0 = all cores
 };
 

@@ -26,6 +26,8 @@ enum class CycleLadder { kFull, kTarget };
 enum class AmpMode { kOff, kBf16, kFp16 };
 /// Which split of a dataset a command reads.
 enum class Split { kTrain, kVal };
+/// --device: `auto` is CUDA where LibTorch has a device, else the CPU.
+enum class DeviceKind { kAuto, kCpu, kCuda };
 
 /// Every name of an enum, in documentation order.
 template <typename E>

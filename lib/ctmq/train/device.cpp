@@ -4,12 +4,12 @@
 
 namespace ctmq {
 
-torch::Device resolve_device(const std::string& requested, int64_t local_rank) {
+torch::Device resolve_device(DeviceKind requested, int64_t local_rank) {
   const bool cuda = torch::cuda::is_available();
-  if (requested == "cuda" && !cuda) {
+  if (requested == DeviceKind::kCuda && !cuda) {
     throw SpecError("--device cuda: this LibTorch build or machine has no CUDA device");
   }
-  if (requested == "cpu" || !cuda) return torch::Device(torch::kCPU);
+  if (requested == DeviceKind::kCpu || !cuda) return torch::Device(torch::kCPU);
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
 }

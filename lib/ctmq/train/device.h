@@ -2,11 +2,11 @@
 
 #include <torch/torch.h>
 
-#include <string>
+#include "ctmq/spec/choices.h"
 
 namespace ctmq {
 
-/// "cpu", "cuda" or "auto" -> a device; with several GPUs a process uses cuda:<local_rank>.
-torch::Device resolve_device(const std::string& requested, int64_t local_rank);
+/// --device -> a device; with several GPUs a process uses cuda:<local_rank % GPUs>.
+torch::Device resolve_device(DeviceKind requested, int64_t local_rank);
 
 }  // namespace ctmq
