@@ -54,7 +54,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
     int64_t params = 11689512;  // ResNet-18
     double bucket_mib = 4.0;
     int iters = 20;
-    std::string backend = "auto";
+    DistBackend backend = DistBackend::kAuto;
     int64_t timeout = 300;
   };
   auto all_reduce = std::make_shared<AllReduceBenchFlags>();
@@ -70,8 +70,9 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   all_reduce_command->add_option("--dist-backend", all_reduce->backend, "auto, gloo or nccl")
-      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
-      ->capture_default_str();
+      ->transform(CLI::CheckedTransformer(std::map<std::string, DistBackend>{
+          {"auto", DistBackend::kAuto}, {"gloo", DistBackend::kGloo}, {"nccl", DistBackend::kNccl}}))
+      ->default_str("auto");
   all_reduce_command
       ->add_option("--dist-timeout", all_reduce->timeout, "Seconds before a stuck collective fails")
       ->check(CLI::Range(1, 86400))

@@ -26,8 +26,8 @@ CLI::App* add_training_command(CLI::App& app, GlobalOptions& globals, const std:
   command
       ->add_option("--dist-backend", flags->options.dist_backend,
                    "Process-group backend for multi-process runs")
-      ->check(CLI::IsMember({"auto", "gloo", "nccl", "none"}))
-      ->capture_default_str();
+      ->transform(CLI::CheckedTransformer(choice_map<DistBackend>()))
+      ->default_str("auto");
   command
       ->add_option("--dist-timeout", flags->options.dist_timeout_seconds,
                    "Seconds a collective may wait for the other processes before the run "

@@ -36,7 +36,7 @@ std::vector<torch::Tensor> rank_grads(const std::vector<torch::Tensor>& params, 
 }
 
 TEST(DistContext, WorldOfOneDoesNothing) {
-  auto context = DistContext::create(DistEnv{}, "auto", seconds(5));
+  auto context = DistContext::create(DistEnv{}, DistBackend::kAuto, seconds(5));
   EXPECT_FALSE(context->is_distributed());
   EXPECT_EQ(context->rank(), 0);
   EXPECT_EQ(context->world_size(), 1);
@@ -50,11 +50,12 @@ TEST(DistContext, WorldOfOneDoesNothing) {
   context->barrier();
 }
 
-TEST(DistContext, RejectsUnknownBackend) {
-  EXPECT_THROW(DistContext::create(DistEnv{}, "mpi", seconds(5)), DistError);
+TEST(DistContext, RejectsBackendsItCannotRun) {
+  // Unknown names ("mpi") are the command line's to refuse (tests/cli).
+  EXPECT_THROW(DistContext::create(DistEnv{}, DistBackend::kNone, seconds(5)), DistError);
 #if !defined(CTMQ_WITH_NCCL)
   try {
-    DistContext::create(DistEnv{}, "nccl", seconds(5));
+    DistContext::create(DistEnv{}, DistBackend::kNccl, seconds(5));
     FAIL() << "nccl accepted in a build without NCCL";
   } catch (const DistError& e) {
     EXPECT_NE(std::string(e.what()).find("NCCL"), std::string::npos);
@@ -68,7 +69,7 @@ TEST(DistContext, RendezvousWithAMissingPeerTimesOut) {
   env.master_port = test::free_port();
   auto start = std::chrono::steady_clock::now();
   try {
-    DistContext::create(env, "gloo", seconds(2));
+    DistContext::create(env, DistBackend::kGloo, seconds(2));
     FAIL() << "rendezvous without rank 1 succeeded";
   } catch (const DistError& e) {
     EXPECT_NE(std::string(e.what()).find("rank 0"), std::string::npos) << e.what();
@@ -109,7 +110,7 @@ TEST(DistWorker, DISABLED_Collectives) {
   if (!test::in_worker()) GTEST_SKIP() << "runs only inside Collectives.TwoProcesses";
   auto env = detect_dist_env_from_process();
   ASSERT_EQ(env.world_size, 2);
-  auto context = DistContext::create(env, "gloo", seconds(30));
+  auto context = DistContext::create(env, DistBackend::kGloo, seconds(30));
   ASSERT_TRUE(context->is_distributed());
   EXPECT_EQ(context->backend(), "gloo");
   const int64_t rank = context->rank();

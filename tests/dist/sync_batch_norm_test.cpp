@@ -76,7 +76,7 @@ void expect_equal(const torch::Tensor& actual, const torch::Tensor& expected, co
 }
 
 TEST(GlooSyncBatchNorm, WorldOfOneMatchesBatchNorm) {
-  auto context = DistContext::create(DistEnv{}, "auto", seconds(5));
+  auto context = DistContext::create(DistEnv{}, DistBackend::kAuto, seconds(5));
   GlooSyncBatchNorm sync(*context);
   for (const auto& shape : kShapes) {
     auto p = make_problem(shape);
@@ -96,7 +96,7 @@ TEST(GlooSyncBatchNorm, WorldOfOneMatchesBatchNorm) {
 // Under autocast the input and its gradient are fp16: squares of values above 256 and sums of
 // gradients under a 65536 loss scale overflow fp16, so statistics and sums are float32.
 TEST(GlooSyncBatchNorm, HalfPrecisionInputsAreReducedInFloat) {
-  auto context = DistContext::create(DistEnv{}, "auto", seconds(5));
+  auto context = DistContext::create(DistEnv{}, DistBackend::kAuto, seconds(5));
   GlooSyncBatchNorm sync(*context);
   torch::manual_seed(3);
   auto values = (torch::randn({8, 3, 4, 4}) * 100 + 400).to(torch::kHalf).to(torch::kFloat);
@@ -157,7 +157,7 @@ TEST(GlooSyncBatchNorm, TwoRanksMatchTheFullBatch) {
 
 TEST(DistWorker, DISABLED_SyncBatchNorm) {
   if (!test::in_worker()) GTEST_SKIP() << "runs only inside GlooSyncBatchNorm.TwoRanks...";
-  auto context = DistContext::create(detect_dist_env_from_process(), "gloo", seconds(30));
+  auto context = DistContext::create(detect_dist_env_from_process(), DistBackend::kGloo, seconds(30));
   GlooSyncBatchNorm sync(*context);
   for (size_t s = 0; s < kShapes.size(); ++s) {
     auto p = make_problem(kShapes[s]);

@@ -199,7 +199,7 @@ TEST(DistributedWorker, DISABLED_StopsItselfAfterThreeSteps) {
   auto overrides = test::tiny_spec_overrides(run_dir);
   overrides.insert(overrides.end(), kStopTestOverrides.begin(), kStopTestOverrides.end());
   EXPECT_EQ(test::train_in_process(overrides, {std::make_shared<test::StopAfterSteps>(3)},
-                                   /*dist_backend=*/"auto"),
+                                   DistBackend::kAuto),
             128 + SIGTERM);
 }
 
@@ -208,7 +208,7 @@ TEST_F(DistributedTest, StopOnOneRankStopsBothAndTheRunResumes) {
   std::string args = "--threads 1 train " + tiny_spec_flags(dir / "run") + " --dist-timeout 60";
   for (const auto& assignment : kStopTestOverrides) args += " --set " + assignment;
   const std::string worker =
-      std::string(kWorkerRunDir) + "=" + (dir / "run") + " " +
+      "env " + std::string(kWorkerRunDir) + "=" + (dir / "run") + " " +
       std::filesystem::read_symlink("/proc/self/exe").string() +
       " --gtest_also_run_disabled_tests"
       " --gtest_filter=DistributedWorker.DISABLED_StopsItselfAfterThreeSteps";

@@ -31,12 +31,12 @@ class StopAfterSteps : public TrainingObserver {
 };
 
 /// `ctmq train` with `overrides` (key=value, as --set takes them) on the embedded default spec,
-/// in this process on the CPU, with `observers` first. `dist_backend` "auto" joins the process
+/// in this process on the CPU, with `observers` first. `dist_backend` kAuto joins the process
 /// group of the environment (RANK, WORLD_SIZE, ...), as --dist-backend does. Returns 0, or 128 +
 /// the signal that stopped it.
 inline int train_in_process(const std::vector<std::string>& overrides,
                             const std::vector<std::shared_ptr<TrainingObserver>>& observers,
-                            const std::string& dist_backend = "none") {
+                            DistBackend dist_backend = DistBackend::kNone) {
   SpecOptions spec_options;
   spec_options.overrides = overrides;
   TrainOptions options;

@@ -17,7 +17,7 @@
 namespace ctmq {
 
 nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, int iters,
-                                        const std::string& backend, int64_t timeout_seconds) {
+                                        DistBackend backend, int64_t timeout_seconds) {
   DistEnv env = detect_dist_env_from_process();
   if (env.world_size < 2) {
     throw SpecError(

@@ -23,6 +23,6 @@ nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads,
 /// float32 gradients, in the process group of the environment (torchrun or Slurm variables);
 /// run one process per rank.
 nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, int iters,
-                                        const std::string& backend, int64_t timeout_seconds);
+                                        DistBackend backend, int64_t timeout_seconds);
 
 }  // namespace ctmq

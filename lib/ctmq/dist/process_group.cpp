@@ -127,15 +127,15 @@ DistContext::DistContext(int64_t rank, int64_t world_size) : rank_(rank), world_
 
 DistContext::~DistContext() = default;
 
-std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::string& backend,
+std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, DistBackend backend,
                                                  std::chrono::seconds timeout,
                                                  const torch::Device& device) {
   std::unique_ptr<DistContext> context(new DistContext(env.rank, env.world_size));
-  if (backend != "auto" && backend != "gloo" && backend != "nccl") {
-    throw DistError("unknown distributed backend '" + backend + "' (expected auto, gloo or nccl)",
-                    env.rank, kExitUsage);
+  if (backend == DistBackend::kNone) {
+    throw DistError("backend 'none' has no process group (use auto, gloo or nccl)", env.rank,
+                    kExitUsage);
   }
-  if (backend == "nccl" && !kHaveNccl) {
+  if (backend == DistBackend::kNccl && !kHaveNccl) {
     throw DistError(
         "backend 'nccl' requested, but this ctmq was built without NCCL support "
         "(rebuild against a CUDA LibTorch with -DCTMQ_WITH_NCCL) ",
@@ -145,10 +145,13 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
   if (timeout.count() <= 0) {
     throw DistError("the distributed timeout must be positive", env.rank, kExitUsage);
   }
-  std::string chosen = backend;
+  DistBackend chosen = backend;
   // NCCL only moves CUDA tensors: a rank that trains on the CPU needs Gloo even on a GPU node.
-  if (chosen == "auto") chosen = kHaveNccl && device.is_cuda() ? "nccl" : "gloo";
-  if (chosen == "nccl" && !device.is_cuda()) {
+  if (chosen == DistBackend::kAuto) {
+    chosen = kHaveNccl && device.is_cuda() ? DistBackend::kNccl : DistBackend::kGloo;
+  }
+  const std::string chosen_name = choice_name(chosen);
+  if (chosen == DistBackend::kNccl && !device.is_cuda()) {
     throw DistError("backend 'nccl' needs a CUDA device, but this rank runs on " + device.str() +
                         " (use --device cuda, or --dist-backend gloo)",
                     env.rank, kExitUsage);
@@ -174,7 +177,7 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
   }
   try {
     make_current_device(device);
-    if (chosen == "gloo") {
+    if (chosen == DistBackend::kGloo) {
       auto options = c10d::ProcessGroupGloo::Options::create(impl->timeout);
       options->devices.push_back(make_gloo_device(env));
       impl->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(
@@ -199,16 +202,16 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, const std::
     throw;
   } catch (const std::exception& e) {
     throw DistError(
-        "rendezvous at " + where + " failed while connecting the " + chosen + " process group of " +
+        "rendezvous at " + where + " failed while connecting the " + chosen_name + " process group of " +
             std::to_string(env.world_size) + " processes (" + std::to_string(timeout.count()) +
             " s timeout; did every rank start, with the same MASTER_ADDR and MASTER_PORT?): " +
             describe(e),
         env.rank);
   }
-  context->backend_ = chosen;
+  context->backend_ = chosen_name;
   context->impl_ = std::move(impl);
   spdlog::info("rank {}/{} joined the job at {} ({}, local rank {}, from {})", env.rank,
-               env.world_size, where, chosen, env.local_rank, env.source);
+               env.world_size, where, chosen_name, env.local_rank, env.source);
   return context;
 }
 

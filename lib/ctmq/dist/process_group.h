@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ctmq/dist/dist_env.h"
+#include "ctmq/spec/choices.h"
 
 namespace ctmq {
 
@@ -35,10 +36,10 @@ class DistContext {
  public:
   /// Joins the job. A world of one returns a context whose collectives do nothing and that needs
   /// no store. `device` is where this rank trains (resolve_device): it becomes the current CUDA
-  /// device, and NCCL's buffers live there. `backend` is "auto" (NCCL when compiled in and
-  /// `device` is CUDA, else Gloo), "gloo" or "nccl" (CUDA `device` only). Throws DistError if
-  /// the rendezvous fails within `timeout`.
-  static std::unique_ptr<DistContext> create(const DistEnv& env, const std::string& backend,
+  /// device, and NCCL's buffers live there. `backend` auto is NCCL when compiled in and `device`
+  /// is CUDA, else Gloo; NCCL needs a CUDA `device`; none is refused. Throws DistError if the
+  /// rendezvous fails within `timeout`.
+  static std::unique_ptr<DistContext> create(const DistEnv& env, DistBackend backend,
                                              std::chrono::seconds timeout,
                                              const torch::Device& device = torch::kCPU);
   ~DistContext();

@@ -28,6 +28,9 @@ enum class AmpMode { kOff, kBf16, kFp16 };
 enum class Split { kTrain, kVal };
 /// --device: `auto` is CUDA where LibTorch has a device, else the CPU.
 enum class DeviceKind { kAuto, kCpu, kCuda };
+/// --dist-backend: `auto` is NCCL for a CUDA device (where compiled in), else Gloo; `none`
+/// ignores the environment's torchrun/Slurm variables and trains as one process.
+enum class DistBackend { kAuto, kGloo, kNccl, kNone };
 
 /// Every name of an enum, in documentation order.
 template <typename E>

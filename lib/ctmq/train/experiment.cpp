@@ -113,11 +113,11 @@ void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
 
 void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   install_stop_handlers();
-  DistEnv env = options.dist_backend == "none" ? DistEnv{} : detect_dist_env_from_process();
+  const bool single = options.dist_backend == DistBackend::kNone;
+  DistEnv env = single ? DistEnv{} : detect_dist_env_from_process();
   torch::Device device = resolve_device(options.runtime.device, env.local_rank);
-  auto dist =
-      DistContext::create(env, options.dist_backend == "none" ? "auto" : options.dist_backend,
-                          std::chrono::seconds(options.dist_timeout_seconds), device);
+  auto dist = DistContext::create(env, single ? DistBackend::kAuto : options.dist_backend,
+                                  std::chrono::seconds(options.dist_timeout_seconds), device);
   const bool writer = dist->rank() == 0;
 
   RunPaths paths{spec.output_dir};

@@ -24,7 +24,7 @@ struct TrainOptions {
   int cycle = 0;                      ///< cycle: run only this cycle (0 = every cycle)
   bool require_resume = false;        ///< --resume: the run directory must already exist
   bool force = false;                 ///< accept a run directory made by a different spec
-  std::string dist_backend = "auto";  ///< auto | gloo | nccl | none
+  DistBackend dist_backend = DistBackend::kAuto;
   int64_t dist_timeout_seconds = 300;  ///< a collective waiting longer than this fails the run
   std::string spec_source;             ///< where the spec came from, for the log
   /// Observers that see every event before the standard ones (tests stop a run at an exact
