@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "ctmq/spec/spec.h"
 #include "ctmq/commands/bench_command.h"
 #include "ctmq/commands/data_check_command.h"
 #include "ctmq/commands/eval_command.h"
 #include "ctmq/commands/export_command.h"
 #include "ctmq/commands/inspect_command.h"
 #include "ctmq/commands/runtime_options.h"
+#include "ctmq/spec/spec.h"
 #include "ctmq/train/experiment.h"
 
 namespace ctmq::cli {

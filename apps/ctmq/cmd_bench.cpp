@@ -70,8 +70,10 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   all_reduce_command->add_option("--dist-backend", all_reduce->backend, "auto, gloo or nccl")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, DistBackend>{
-          {"auto", DistBackend::kAuto}, {"gloo", DistBackend::kGloo}, {"nccl", DistBackend::kNccl}}))
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, DistBackend>{{"auto", DistBackend::kAuto},
+                                                                     {"gloo", DistBackend::kGloo},
+                                                                     {"nccl", DistBackend::kNccl}}))
       ->default_str("auto");
   all_reduce_command
       ->add_option("--dist-timeout", all_reduce->timeout, "Seconds before a stuck collective fails")

@@ -74,9 +74,7 @@ bool wait_for_holder(const std::string& run_dir, pid_t pid) {
 
 class RunLockCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist");
-  }
+  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
 };
 
 TEST_F(RunLockCli, ASecondRunOnABusyDirectoryExitsAtOnceNamingTheHolder) {

@@ -1,5 +1,5 @@
-#include "ctmq/spec/spec_keys.h"
 #include "ctmq/commands/bench_loader.h"
+#include "ctmq/spec/spec_keys.h"
 
 #include <gtest/gtest.h>
 

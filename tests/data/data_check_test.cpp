@@ -127,7 +127,8 @@ TEST(DataCheck, SmallDatasetHeaderErrors) {
 TEST(DataCheck, RealFashionMnistIsClean) {
   CTMQ_REQUIRE(fs::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz"),
                "dataset-fashion-mnist (" CTMQ_FASHION_MNIST_DIR ")");
-  const DataCheckReport report = check_dataset(CTMQ_FASHION_MNIST_DIR, DataFormat::kFashionMnist, "", 1);
+  const DataCheckReport report =
+      check_dataset(CTMQ_FASHION_MNIST_DIR, DataFormat::kFashionMnist, "", 1);
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.num_classes, 10);
   EXPECT_EQ(report.splits[0].images, 60000);

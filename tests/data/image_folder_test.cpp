@@ -1,5 +1,5 @@
-#include "ctmq/spec/spec_keys.h"
 #include "ctmq/data/image_folder_index.h"
+#include "ctmq/spec/spec_keys.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -308,7 +308,8 @@ void expect_uint8_batches_match_float(const DataSpec& spec) {
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(b[i].scalar_type(), torch::kFloat32);
       // The same pixels and crops; only where the normalisation rounds may differ (1 ulp).
-      EXPECT_TRUE(torch::allclose(a[i], b[i], 0, 1e-5)) << choice_name(spec.format) << " batch " << i;
+      EXPECT_TRUE(torch::allclose(a[i], b[i], 0, 1e-5))
+          << choice_name(spec.format) << " batch " << i;
     }
   }
 }

@@ -1,5 +1,5 @@
-#include "ctmq/spec/spec_keys.h"
 #include "ctmq/data/small_datasets.h"
+#include "ctmq/spec/spec_keys.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

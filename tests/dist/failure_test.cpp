@@ -52,8 +52,8 @@ TEST(DeadRank, PeersFailWithinTheTimeout) {
 TEST(DistWorker, DISABLED_DieBeforeCollective) {
   if (!test::in_worker()) GTEST_SKIP() << "runs only inside DeadRank.PeersFailWithinTheTimeout";
   const int dead_rank = std::atoi(std::getenv("CTMQ_TEST_DEAD_RANK"));
-  auto context =
-      DistContext::create(detect_dist_env_from_process(), DistBackend::kGloo, seconds(kTimeoutSeconds));
+  auto context = DistContext::create(detect_dist_env_from_process(), DistBackend::kGloo,
+                                     seconds(kTimeoutSeconds));
   context->barrier();
   if (context->rank() == dead_rank) {
     if (std::string(std::getenv("CTMQ_TEST_MODE")) == "stall") {

@@ -157,7 +157,8 @@ TEST(GlooSyncBatchNorm, TwoRanksMatchTheFullBatch) {
 
 TEST(DistWorker, DISABLED_SyncBatchNorm) {
   if (!test::in_worker()) GTEST_SKIP() << "runs only inside GlooSyncBatchNorm.TwoRanks...";
-  auto context = DistContext::create(detect_dist_env_from_process(), DistBackend::kGloo, seconds(30));
+  auto context =
+      DistContext::create(detect_dist_env_from_process(), DistBackend::kGloo, seconds(30));
   GlooSyncBatchNorm sync(*context);
   for (size_t s = 0; s < kShapes.size(); ++s) {
     auto p = make_problem(kShapes[s]);

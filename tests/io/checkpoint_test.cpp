@@ -3,11 +3,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ctmq/spec/spec_keys.h"
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
+#include "ctmq/spec/spec_keys.h"
 
 namespace ctmq {
 namespace {

@@ -7,11 +7,11 @@
 #include <fstream>
 
 #include "ctmq/core/atomic_file.h"
-#include "support/tiny_network.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/models/network.h"
+#include "support/tiny_network.h"
 
 namespace ctmq {
 namespace {

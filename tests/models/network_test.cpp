@@ -8,9 +8,9 @@
 #include <set>
 
 #include "ctmq/core/errors.h"
-#include "support/tiny_network.h"
 #include "ctmq/models/batch_norm.h"
 #include "ctmq/models/network.h"
+#include "support/tiny_network.h"
 
 namespace ctmq {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "ctmq/spec/spec_keys.h"
 #include "ctmq/plan/stage_plan.h"
+#include "ctmq/spec/spec_keys.h"
 
 namespace ctmq {
 namespace {

@@ -8,8 +8,8 @@
 #include <cmath>
 
 #include "ctmq/quant/bits.h"
-#include "support/expect_close.h"
 #include "ctmq/quant/functions.h"
+#include "support/expect_close.h"
 
 namespace ctmq {
 namespace {

@@ -8,10 +8,10 @@
 #include <cmath>
 
 #include "ctmq/core/errors.h"
-#include "support/choice.h"
 #include "ctmq/quant/activation_quantizer.h"
 #include "ctmq/quant/bits.h"
 #include "ctmq/quant/weight_quantizer.h"
+#include "support/choice.h"
 
 namespace ctmq {
 namespace {

@@ -13,9 +13,8 @@ inline void expect_close(const torch::Tensor& actual, const torch::Tensor& expec
                          double atol = 1e-5, double rtol = 1e-5, const std::string& what = "") {
   ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
   EXPECT_TRUE(torch::allclose(actual, expected, rtol, atol))
-      << what << ": largest |difference| "
-      << (actual - expected).abs().max().item<double>() << " (atol " << atol << ", rtol " << rtol
-      << ")";
+      << what << ": largest |difference| " << (actual - expected).abs().max().item<double>()
+      << " (atol " << atol << ", rtol " << rtol << ")";
 }
 
 }  // namespace ctmq::test

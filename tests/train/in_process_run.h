@@ -40,7 +40,8 @@ inline int train_in_process(const std::vector<std::string>& overrides,
   SpecOptions spec_options;
   spec_options.overrides = overrides;
   TrainOptions options;
-  options.runtime.device = DeviceKind::kCpu;  // a CUDA build would default to the GPU, not bit-exact
+  options.runtime.device =
+      DeviceKind::kCpu;  // a CUDA build would default to the GPU, not bit-exact
   options.dist_backend = dist_backend;
   options.dist_timeout_seconds = 60;
   options.observers = observers;

@@ -12,10 +12,10 @@
 #include <map>
 
 #include "ctmq/core/errors.h"
-#include "support/tiny_network.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/models/network.h"
 #include "ctmq/train/mixed_precision.h"
+#include "support/tiny_network.h"
 
 namespace ctmq {
 namespace {

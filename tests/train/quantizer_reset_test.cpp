@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "ctmq/core/errors.h"
-#include "support/tiny_network.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/models/network.h"
+#include "support/tiny_network.h"
 
 namespace ctmq {
 namespace {

@@ -15,16 +15,11 @@ namespace ctmq::test {
 
 /// 256 training and 128 validation images, batch 64: 4 steps per epoch. As --set values.
 inline std::vector<std::string> tiny_spec_overrides(const std::string& output_dir) {
-  return {"output_dir=" + output_dir,
-          "data.root=" CTMQ_FASHION_MNIST_DIR,
-          "data.train_limit=256",
-          "data.val_limit=128",
-          "data.batch_size=64",
-          "data.workers=1",
-          "pretrain.epochs=1",
-          "steps.bits=[2,1]",
-          "steps.epochs=1",
-          "cycles.count=1",
+  return {"output_dir=" + output_dir, "data.root=" CTMQ_FASHION_MNIST_DIR,
+          "data.train_limit=256",     "data.val_limit=128",
+          "data.batch_size=64",       "data.workers=1",
+          "pretrain.epochs=1",        "steps.bits=[2,1]",
+          "steps.epochs=1",           "cycles.count=1",
           "cycles.accurate_epochs=1"};
 }
 

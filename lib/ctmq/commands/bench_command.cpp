@@ -5,8 +5,8 @@
 
 #include <chrono>
 
-#include "ctmq/core/errors.h"
 #include "ctmq/commands/bench_loader.h"
+#include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/dist/bench_all_reduce.h"
 #include "ctmq/dist/dist_env.h"
@@ -83,6 +83,5 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
 nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads, int64_t images) {
   return bench_loader(spec.data, threads, images);
 }
-
 
 }  // namespace ctmq

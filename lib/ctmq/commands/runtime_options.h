@@ -12,7 +12,7 @@ namespace ctmq {
 /// Global flags shared by every subcommand.
 struct RuntimeOptions {
   DeviceKind device = DeviceKind::kAuto;
-  int64_t threads = 0;          ///< LibTorch intra-op threads; 0 = all cores
+  int64_t threads = 0;  ///< LibTorch intra-op threads; 0 = all cores
 };
 
 /// Applies --threads to LibTorch; checks --device (cuda without CUDA is a SpecError).

@@ -76,8 +76,9 @@ void check_small(DataCheckReport& report) {
     split.name = name;
     try {
       const bool train = name == "train";
-      const auto set = fmnist ? data::read_fashion_mnist(report.root, train)
-                              : data::read_cifar(report.root, report.format == DataFormat::kCifar100, train);
+      const auto set =
+          fmnist ? data::read_fashion_mnist(report.root, train)
+                 : data::read_cifar(report.root, report.format == DataFormat::kCifar100, train);
       report.num_classes = set.num_classes;
       split.images = set.labels.size(0);
       const auto counts = torch::bincount(set.labels, {}, set.num_classes);
@@ -135,7 +136,8 @@ nlohmann::json to_json(const DataCheckReport& report) {
 }
 
 void print_data_check(std::ostream& out, const DataCheckReport& report) {
-  out << choice_name(report.format) << " at " << report.root << ": " << report.num_classes << " classes\n";
+  out << choice_name(report.format) << " at " << report.root << ": " << report.num_classes
+      << " classes\n";
   for (const auto& split : report.splits) {
     for (const auto& error : split.errors) out << "  " << split.name << ": ERROR " << error << "\n";
     out << "  " << split.name << ": " << split.images << " images, " << split.bad_files.size()

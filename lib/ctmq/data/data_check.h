@@ -32,7 +32,8 @@ struct DataCheckReport {
   bool ok() const;
 };
 
-/// Checks every split of the dataset at `root` in `format` (`val_labels` as data.val_labels). Problems are reported, not thrown. `threads` 0 = all cores. The index cache is not used.
+/// Checks every split of the dataset at `root` in `format` (`val_labels` as data.val_labels).
+/// Problems are reported, not thrown. `threads` 0 = all cores. The index cache is not used.
 DataCheckReport check_dataset(const std::string& root, DataFormat format,
                               const std::string& val_labels, int64_t threads = 0);
 

@@ -73,15 +73,16 @@ DatasetSources open_small(const DataSpec& spec, bool with_val) {
   ImageTensorSet train = read(true);
   sources.num_classes = train.num_classes;
   const int64_t padding = spec.augment ? spec.crop_padding : 0;
-  sources.train = std::make_shared<TensorSource>(std::move(train), spec.augment, padding, norm,
-                                                 spec.root + " (" + choice_name(spec.format) + " train)");
+  sources.train =
+      std::make_shared<TensorSource>(std::move(train), spec.augment, padding, norm,
+                                     spec.root + " (" + choice_name(spec.format) + " train)");
   if (with_val) {
-    sources.val = std::make_shared<TensorSource>(read(false), false, 0, norm,
-                                                 spec.root + " (" + choice_name(spec.format) + " test)");
+    sources.val = std::make_shared<TensorSource>(
+        read(false), false, 0, norm, spec.root + " (" + choice_name(spec.format) + " test)");
   }
   if (spec.image_size != sources.train->height()) {
-    spdlog::warn("data.image_size = {} ignored: {} images are {}x{}", spec.image_size, choice_name(spec.format),
-                 sources.train->height(), sources.train->width());
+    spdlog::warn("data.image_size = {} ignored: {} images are {}x{}", spec.image_size,
+                 choice_name(spec.format), sources.train->height(), sources.train->width());
   }
   return sources;
 }

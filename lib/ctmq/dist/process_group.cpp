@@ -202,8 +202,9 @@ std::unique_ptr<DistContext> DistContext::create(const DistEnv& env, DistBackend
     throw;
   } catch (const std::exception& e) {
     throw DistError(
-        "rendezvous at " + where + " failed while connecting the " + chosen_name + " process group of " +
-            std::to_string(env.world_size) + " processes (" + std::to_string(timeout.count()) +
+        "rendezvous at " + where + " failed while connecting the " + chosen_name +
+            " process group of " + std::to_string(env.world_size) + " processes (" +
+            std::to_string(timeout.count()) +
             " s timeout; did every rank start, with the same MASTER_ADDR and MASTER_PORT?): " +
             describe(e),
         env.rank);

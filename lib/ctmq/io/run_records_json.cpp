@@ -126,7 +126,8 @@ StageProgress stage_progress_from_json(const json& doc) {
   p.best = best_metrics_from_json(doc.at("best"));
   if (doc.contains("loss_scale")) {
     const auto& saved = doc["loss_scale"];
-    p.loss_scale = LossScaleState{saved.at("scale").get<double>(), saved.at("good_steps").get<int>()};
+    p.loss_scale =
+        LossScaleState{saved.at("scale").get<double>(), saved.at("good_steps").get<int>()};
   }
   return p;
 }

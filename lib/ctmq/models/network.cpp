@@ -107,8 +107,7 @@ std::shared_ptr<QuantNetworkImpl> make_network(const NetworkConfig& config) {
                     std::to_string(config.in_channels));
   }
   if (config.num_classes < 2) {
-    throw SpecError("network: need at least 2 classes, got " +
-                    std::to_string(config.num_classes));
+    throw SpecError("network: need at least 2 classes, got " + std::to_string(config.num_classes));
   }
   check_bits(config.first_last_bits, "network: first and last layer bits");
   auto network = factory(config);

@@ -21,9 +21,9 @@ struct NetworkConfig {
   int64_t num_classes = 10;
   int first_last_bits = 32;  ///< depth of the stem conv and the classifier
   BlockKind block = BlockKind::kBasic;
-  WeightMethod weight_quantizer = WeightMethod::kDoReFa;          ///< b >= 2
+  WeightMethod weight_quantizer = WeightMethod::kDoReFa;            ///< b >= 2
   ActivationMethod activation_quantizer = ActivationMethod::kPact;  ///< b >= 2
-  Granularity weight_granularity = Granularity::kChannel;         ///< lsq weights
+  Granularity weight_granularity = Granularity::kChannel;           ///< lsq weights
 };
 
 /// The NetworkConfig of an experiment's model and quant sections.
@@ -78,6 +78,5 @@ class QuantNetworkImpl : public torch::nn::Module {
 
 /// Builds a network by arch name; throws SpecError naming /model/... for a bad config.
 std::shared_ptr<QuantNetworkImpl> make_network(const NetworkConfig& config);
-
 
 }  // namespace ctmq

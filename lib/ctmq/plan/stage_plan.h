@@ -22,9 +22,7 @@ struct InitSource {
   static InitSource random() { return {}; }
   static InitSource stage(std::string id) { return {Kind::kStage, std::move(id)}; }
   static InitSource checkpoint(std::string path) { return {Kind::kCheckpoint, std::move(path)}; }
-  bool operator==(const InitSource& other) const {
-    return kind == other.kind && ref == other.ref;
-  }
+  bool operator==(const InitSource& other) const { return kind == other.kind && ref == other.ref; }
 };
 
 /// One model at one bit depth, trained for `epochs` from the weights of `init`: everything its

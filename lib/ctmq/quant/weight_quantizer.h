@@ -17,7 +17,7 @@ namespace ctmq {
 struct WeightQuantizerOptions {
   WeightMethod method = WeightMethod::kDoReFa;
   Granularity granularity = Granularity::kChannel;  ///< lsq: one step per output channel or layer
-  int64_t out_channels = 1;                          ///< size of dim 0 of the weight
+  int64_t out_channels = 1;                         ///< size of dim 0 of the weight
 };
 
 /// Quantizes a weight tensor at the current bit depth; see WeightQuantizerOptions. The method's

@@ -45,8 +45,8 @@ std::string stage_table_markdown(const Manifest& manifest) {
   for (const auto& record : manifest.stages) {
     const Stage& s = record.stage;
     out << "| " << s.id << " | " << s.w_bits << "/" << s.a_bits << " | " << record.epochs_done
-        << "/" << s.epochs << " | " << status_name(record.status) << " | "
-        << metric_cells(record) << " |\n";
+        << "/" << s.epochs << " | " << status_name(record.status) << " | " << metric_cells(record)
+        << " |\n";
   }
   return out.str();
 }

@@ -29,9 +29,9 @@ EvalMetrics metrics_of(const MetricSums& sums) {
 
 void all_reduce(MetricSums& sums, DistContext& dist) {
   if (!dist.is_distributed()) return;
-  auto total = dist.all_reduce_sum({sums.loss_sum, static_cast<double>(sums.correct1),
-                                    static_cast<double>(sums.correct5),
-                                    static_cast<double>(sums.images)});
+  auto total =
+      dist.all_reduce_sum({sums.loss_sum, static_cast<double>(sums.correct1),
+                           static_cast<double>(sums.correct5), static_cast<double>(sums.images)});
   sums.loss_sum = total[0];
   sums.correct1 = static_cast<int64_t>(total[1]);
   sums.correct5 = static_cast<int64_t>(total[2]);

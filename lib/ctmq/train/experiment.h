@@ -20,10 +20,10 @@ enum class PhaseFilter { kAll, kPretrain, kSteps, kCycle };
 struct TrainOptions {
   RuntimeOptions runtime;
   PhaseFilter phases = PhaseFilter::kAll;
-  std::string from_checkpoint;        ///< steps/cycle: initialise the phase's first stage from this
-  int cycle = 0;                      ///< cycle: run only this cycle (0 = every cycle)
-  bool require_resume = false;        ///< --resume: the run directory must already exist
-  bool force = false;                 ///< accept a run directory made by a different spec
+  std::string from_checkpoint;  ///< steps/cycle: initialise the phase's first stage from this
+  int cycle = 0;                ///< cycle: run only this cycle (0 = every cycle)
+  bool require_resume = false;  ///< --resume: the run directory must already exist
+  bool force = false;           ///< accept a run directory made by a different spec
   DistBackend dist_backend = DistBackend::kAuto;
   int64_t dist_timeout_seconds = 300;  ///< a collective waiting longer than this fails the run
   std::string spec_source;             ///< where the spec came from, for the log

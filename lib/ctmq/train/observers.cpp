@@ -43,9 +43,9 @@ void RunFilesWriter::on_stage_end(StageRun& run) {
   }
   const std::string& id = record.stage.id;
   record.checkpoint = "checkpoints/" + id + ".pt";
-  save_checkpoint(run.env.paths.checkpoint(id),
-                  Checkpoint{module_state(run.env.network),
-                             stage_checkpoint_meta(run.env.run_meta, record)});
+  save_checkpoint(
+      run.env.paths.checkpoint(id),
+      Checkpoint{module_state(run.env.network), stage_checkpoint_meta(run.env.run_meta, record)});
   record.status = StageStatus::kDone;
   run.env.save_manifest();
   std::error_code ignored;
@@ -60,8 +60,7 @@ void ProgressDisplay::on_stage_start(StageRun& run) {
 }
 
 void ProgressDisplay::on_epoch_start(StageRun& run) {
-  bar_.emplace(run.stage().id, run.epoch, run.stage().epochs, run.env.log_interval,
-               run.writer());
+  bar_.emplace(run.stage().id, run.epoch, run.stage().epochs, run.env.log_interval, run.writer());
 }
 
 void ProgressDisplay::on_step_end(StageRun& run) {

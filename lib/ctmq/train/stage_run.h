@@ -47,11 +47,11 @@ struct StageRun {
   int64_t epoch_offset = 0;  ///< epochs of the stages before this one
   int64_t steps_per_epoch = 0;
 
-  int64_t epoch = 0;         ///< 0-based epoch in training
-  int64_t step = 0;          ///< steps done in this epoch
-  double lr = 0.0;           ///< the rate of the last step taken
-  double last_loss = 0.0;    ///< the loss of the last step
-  MetricSums train_sums;     ///< this epoch so far (of every rank after a resume on rank 0)
+  int64_t epoch = 0;            ///< 0-based epoch in training
+  int64_t step = 0;             ///< steps done in this epoch
+  double lr = 0.0;              ///< the rate of the last step taken
+  double last_loss = 0.0;       ///< the loss of the last step
+  MetricSums train_sums;        ///< this epoch so far (of every rank after a resume on rank 0)
   int64_t images_this_run = 0;  ///< images this process trained this epoch since it started
   Clock::time_point stage_start;
   Clock::time_point epoch_start;

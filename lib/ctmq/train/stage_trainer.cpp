@@ -27,8 +27,8 @@ double scheduled_lr(const StageRun& run, int64_t step) {
 }
 
 /// One optimizer step on one batch: forward, loss, backward, gradient all-reduce, update.
-void train_step(StageRun& run, const Batch& batch, DeviceInput& input,
-                GradientBucketer& bucketer, const std::vector<torch::Tensor>& parameters) {
+void train_step(StageRun& run, const Batch& batch, DeviceInput& input, GradientBucketer& bucketer,
+                const std::vector<torch::Tensor>& parameters) {
   StageEnvironment& env = run.env;
   run.lr = scheduled_lr(run, run.step);
   set_learning_rate(run.optimizer, run.lr);
@@ -78,7 +78,12 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
   env.network.set_bits(record.stage.w_bits, record.stage.a_bits);
   auto optimizer = make_optimizer(record.stage.optimizer, env.network, record.stage.lr());
   LossScaler loss_scaler(env.amp.scale_loss);
-  StageRun run{env, record, *optimizer, loss_scaler, stage_index, epoch_offset,
+  StageRun run{env,
+               record,
+               *optimizer,
+               loss_scaler,
+               stage_index,
+               epoch_offset,
                env.data.train->batches_per_epoch()};
   run.stage_start = StageRun::Clock::now();
   resume_if_saved(run);
