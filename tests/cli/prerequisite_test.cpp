@@ -13,33 +13,20 @@
 #include <string>
 
 #include "support/prerequisite.h"
+#include "support/run_command.h"
 
 namespace ctmq {
 namespace {
 
 constexpr const char* kProbeVariable = "CTMQ_PREREQUISITE_PROBE";
 
-struct ChildResult {
-  int exit_code = -1;
-  std::string output;
-};
+using ChildResult = test::CommandResult;
 
 /// Runs this test binary's probe test with `environment` ("CI=true", "-u CI", ...) given to env.
 ChildResult run_probe(const std::string& environment, const std::string& have) {
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string command = "env " + environment + " " + kProbeVariable + "=" + have + " '" +
-                              self + "' --gtest_filter=PrerequisiteProbe.* 2>&1";
-  ChildResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  return test::run_command("env " + environment + " " + kProbeVariable + "=" + have + " '" + self +
+                           "' --gtest_filter=PrerequisiteProbe.*");
 }
 
 // Only meaningful inside run_probe's child: its prerequisite is present when the variable says so.

@@ -19,6 +19,7 @@
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/io/manifest.h"
 #include "support/prerequisite.h"
+#include "support/run_command.h"
 #include "support/temp_dir.h"
 
 namespace ctmq {
@@ -37,26 +38,12 @@ const std::string kTinyFlags =
     " --set data.workers=1 --set pretrain.epochs=1 --set steps.bits=[2,1]"
     " --set steps.epochs=1 --set cycles.count=1 --set cycles.accurate_epochs=1";
 
-struct Shell {
-  int exit_code = -1;
-  std::string output;
-};
+using Shell = test::CommandResult;
 
 /// Runs `command` with bash, SLURM_CONF set to the test cluster's, stdout and stderr together.
 Shell shell(const std::string& command) {
-  const std::string full =
-      "SLURM_CONF=" + kSlurmConf + " CTMQ=" + CTMQ_BINARY + " bash -c '" + command + "' 2>&1";
-  Shell result;
-  FILE* pipe = ::popen(full.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  return test::run_command("SLURM_CONF=" + kSlurmConf + " CTMQ=" + CTMQ_BINARY + " bash -c '" +
+                           command + "'");
 }
 
 /// One field (JobState=..., ExitCode=..., Restarts=...) of `scontrol show job -o ID`; for an
