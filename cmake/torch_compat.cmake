@@ -96,3 +96,17 @@ endfunction()
 if(CTMQ_WITH_NCCL)
   ctmq_check_nccl()
 endif()
+
+# LibTorch's official builds from 2.4 on (wheels and archives) export their statically linked
+# copy of libstdc++'s filesystem iterators (pytorch/pytorch#133437; made weak in 2.9, which does
+# not change which copy the dynamic linker picks). An executable whose libstdc++.so.6 comes
+# after libtorch in its needed-library list binds its own calls to that copy, compiled against
+# other headers. Seen with the 2.11 cu130 wheel and GCC 13: every torch-linked test that cleans
+# its temporary folder (std::filesystem::recursive_directory_iterator) crashed, the non-torch
+# tests doing the same did not. Naming libstdc++ before everything else puts it first.
+function(ctmq_libstdcxx_first target)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    target_link_options(${target} BEFORE PRIVATE
+                        "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
+  endif()
+endfunction()

@@ -40,10 +40,6 @@ void expect_fixture_contents(const Checkpoint& loaded) {
   }
 }
 
-bool python_has_torch() {
-  return std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0;
-}
-
 TEST(CheckpointCompat, ReadsCheckpointsWrittenWithTypeTags) {
   ASSERT_TRUE(std::filesystem::exists(kTaggedFixture)) << kTaggedFixture;
   expect_fixture_contents(load_checkpoint(kTaggedFixture));
@@ -59,7 +55,7 @@ TEST(CheckpointCompat, NewCheckpointsRoundTripWithoutTypeTags) {
 }
 
 TEST(CheckpointCompat, PythonLoadsNewCheckpointsWeightsOnly) {
-  CTMQ_REQUIRE(python_has_torch(), "python3-torch (/usr/bin/python3 with torch)");
+  CTMQ_REQUIRE(test::python_has_torch(), "python3-torch (" + test::python_with_torch() + ")");
   const std::string path = compat_temp_path("python.pt");
   save_checkpoint(path, {fixture_state(), {{"stage", "c0-w1a1"}, {"w_bits", 1}, {"a_bits", 1}}});
   // weights_only=True explicitly (PyTorch 1.13 has the flag but defaults it off), then the
@@ -78,7 +74,7 @@ TEST(CheckpointCompat, PythonLoadsNewCheckpointsWeightsOnly) {
       "    assert s['bn.num_batches_tracked'].item() == 7\n";
   const std::string script_path = compat_temp_path("load.py");
   write_file_atomic(script_path, script);
-  EXPECT_EQ(std::system(("/usr/bin/python3 " + script_path).c_str()), 0);
+  EXPECT_EQ(std::system((test::python_with_torch() + " " + script_path).c_str()), 0);
 }
 
 }  // namespace

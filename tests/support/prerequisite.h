@@ -17,6 +17,18 @@ inline bool running_under_ci() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
+/// The Python the checkpoint-interop tests run: $CTMQ_PYTHON when set (a PyTorch of one's
+/// choice, such as a GPU machine's own), else Debian's /usr/bin/python3 (python3-torch).
+inline std::string python_with_torch() {
+  const char* chosen = std::getenv("CTMQ_PYTHON");
+  return chosen != nullptr && *chosen != '\0' ? chosen : "/usr/bin/python3";
+}
+
+/// True when python_with_torch() can import torch.
+inline bool python_has_torch() {
+  return std::system((python_with_torch() + " -c 'import torch' 2>/dev/null").c_str()) == 0;
+}
+
 }  // namespace ctmq::test
 
 /// Use in a TEST body or a fixture's SetUp: skips (fails under CI) when `available` is false.

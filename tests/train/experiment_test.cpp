@@ -106,8 +106,7 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   EXPECT_NE(other.output.find("--force"), std::string::npos) << other.output;
 
   // Python reads a checkpoint with plain torch.load, weights-only too (PyTorch 2.6's default).
-  CTMQ_REQUIRE(std::system("/usr/bin/python3 -c 'import torch' 2>/dev/null") == 0,
-               "python3-torch (/usr/bin/python3 with torch)");
+  CTMQ_REQUIRE(test::python_has_torch(), "python3-torch (" + test::python_with_torch() + ")");
   for (const char* arguments : {"", ", weights_only=True"}) {
     std::string script = "import torch, json; d = torch.load('" + run + "/checkpoints/c1-w1a1.pt'" +
                          arguments +
@@ -116,7 +115,8 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
                          "m = json.loads(d['meta']); assert m['stage'] == 'c1-w1a1'; "
                          "assert all(isinstance(t, torch.Tensor) for t in d['state'].values()); "
                          "print(len(d['state']))";
-    EXPECT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0) << arguments;
+    EXPECT_EQ(std::system((test::python_with_torch() + " -c \"" + script + "\"").c_str()), 0)
+        << arguments;
   }
 }
 

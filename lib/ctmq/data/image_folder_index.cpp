@@ -12,10 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
 #include "ctmq/core/atomic_file.h"
+#include "ctmq/core/directory.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/data/image_decode.h"
 #include "ctmq/data/val_label_file.h"
@@ -32,13 +34,20 @@ bool is_dir(const fs::path& p) {
   return fs::is_directory(p, ec);
 }
 
+/// The entries of `dir`; a folder that cannot be read is a DataError naming it.
+std::vector<std::string> folder_entries(const fs::path& dir) {
+  try {
+    return directory_entries(dir.string());
+  } catch (const std::system_error& e) {
+    throw DataError("cannot list " + dir.string() + ": " + e.code().message());
+  }
+}
+
 std::vector<std::string> subdirectories(const fs::path& dir) {
   std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (is_dir(it->path())) names.push_back(it->path().filename().string());
+  for (std::string& name : folder_entries(dir)) {
+    if (is_dir(dir / name)) names.push_back(std::move(name));
   }
-  if (ec) throw DataError("cannot list " + dir.string() + ": " + ec.message());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -47,12 +56,9 @@ std::vector<std::string> subdirectories(const fs::path& dir) {
 /// report them).
 std::vector<std::string> image_names(const fs::path& dir) {
   std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (has_image_extension(name)) names.push_back(name);
+  for (std::string& name : folder_entries(dir)) {
+    if (has_image_extension(name)) names.push_back(std::move(name));
   }
-  if (ec) throw DataError("cannot list " + dir.string() + ": " + ec.message());
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -5,6 +5,7 @@
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/io/optimizer_state.h"
 
 namespace ctmq {
 namespace {
@@ -21,10 +22,19 @@ std::vector<char> tensor_bytes(const torch::Tensor& tensor) {
   return std::vector<char>(data, data + contiguous.numel());
 }
 
+/// A name -> tensor dict written with torch::pickle_save into a byte tensor.
+StateDict pickled_state(const torch::Tensor& bytes) {
+  StateDict state;
+  for (const auto& item : torch::pickle_load(tensor_bytes(bytes)).toGenericDict()) {
+    state[item.key().toStringRef()] = item.value().toTensor();
+  }
+  return state;
+}
+
 }  // namespace
 
 void save_resume_state(const std::string& path, const ResumeState& state,
-                       const torch::optim::Optimizer& optimizer) {
+                       torch::optim::Optimizer& optimizer, const torch::nn::Module& network) {
   c10::Dict<std::string, at::Tensor> model;
   for (const auto& [name, tensor] : state.model) model.insert(name, tensor);
   torch::serialize::OutputArchive archive;
@@ -34,14 +44,19 @@ void save_resume_state(const std::string& path, const ResumeState& state,
   archive.write("progress", bytes_tensor(std::vector<char>(progress.begin(), progress.end())),
                 true);
   archive.write("rng", at::detail::getDefaultCPUGenerator().get_state(), true);
-  torch::serialize::OutputArchive optimizer_archive;
-  optimizer.save(optimizer_archive);
-  archive.write("optimizer", optimizer_archive);
+  c10::Dict<std::string, at::Tensor> optimizer_state;
+  for (const auto& [name, tensor] : optimizer_state_by_name(optimizer, network)) {
+    // On the CPU like the model, so the file loads on any machine (restore moves it back).
+    optimizer_state.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+  }
+  archive.write("optimizer_state", bytes_tensor(torch::pickle_save(c10::IValue(optimizer_state))),
+                true);
   write_file_atomic(path, [&](std::ostream& out) { archive.save_to(out); });
 }
 
 std::optional<ResumeState> load_resume_state(const std::string& path,
-                                             torch::optim::Optimizer& optimizer) {
+                                             torch::optim::Optimizer& optimizer,
+                                             const torch::nn::Module& network) {
   if (!std::filesystem::exists(path)) return std::nullopt;
   try {
     torch::serialize::InputArchive archive;
@@ -50,15 +65,20 @@ std::optional<ResumeState> load_resume_state(const std::string& path,
     archive.read("model", model_bytes, true);
     archive.read("progress", progress_bytes, true);
     archive.read("rng", rng, true);
-    torch::serialize::InputArchive optimizer_archive;
-    archive.read("optimizer", optimizer_archive);
-    optimizer.load(optimizer_archive);
+    torch::Tensor optimizer_bytes;
+    if (archive.try_read("optimizer_state", optimizer_bytes, true)) {
+      restore_optimizer_state(optimizer, network, pickled_state(optimizer_bytes), path);
+    } else {  // written before the optimizer state was saved by name
+      torch::serialize::InputArchive optimizer_archive;
+      archive.read("optimizer", optimizer_archive);
+      restore_optimizer_state(
+          optimizer, network,
+          optimizer_state_from_libtorch_archive(optimizer_archive, optimizer, network), path);
+    }
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(rng);
     ResumeState state;
-    for (const auto& item : torch::pickle_load(tensor_bytes(model_bytes)).toGenericDict()) {
-      state.model[item.key().toStringRef()] = item.value().toTensor();
-    }
+    state.model = pickled_state(model_bytes);
     auto progress = tensor_bytes(progress_bytes);
     state.progress = nlohmann::json::parse(std::string(progress.begin(), progress.end()));
     return state;

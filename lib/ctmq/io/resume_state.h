@@ -19,12 +19,17 @@ struct ResumeState {
   nlohmann::json progress;
 };
 
+/// Writes the state with `optimizer`'s per-parameter state keyed by the names `network` gives
+/// its parameters (io/optimizer_state.h).
 void save_resume_state(const std::string& path, const ResumeState& state,
-                       const torch::optim::Optimizer& optimizer);
+                       torch::optim::Optimizer& optimizer, const torch::nn::Module& network);
 
-/// Loads the state and restores `optimizer` (which must have the same parameter groups).
-/// Returns nullopt when no file exists; throws IoError naming the file when it is corrupt.
+/// Loads the state and restores `optimizer` (which must have the same parameter groups), its
+/// buffers on the parameters' device. States written before the optimizer state was saved by
+/// name (LibTorch's own optimizer archive, by 1.13 or 2.x) load too. Returns nullopt when no
+/// file exists; throws IoError naming the file when it is corrupt.
 std::optional<ResumeState> load_resume_state(const std::string& path,
-                                             torch::optim::Optimizer& optimizer);
+                                             torch::optim::Optimizer& optimizer,
+                                             const torch::nn::Module& network);
 
 }  // namespace ctmq

@@ -70,6 +70,9 @@ struct StageProgress {
   std::vector<EpochMetrics> history;
   std::optional<BestMetrics> best;
   std::optional<LossScaleState> loss_scale;
+  /// The device type the state was written on ("cpu", "cuda"); empty in states written before
+  /// it was recorded. The optimizer's buffers live there.
+  std::string device_type;
 };
 
 nlohmann::json to_json(const MetricSums& sums);

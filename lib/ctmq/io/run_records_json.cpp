@@ -114,6 +114,7 @@ json to_json(const StageProgress& p) {
   if (p.loss_scale) {
     doc["loss_scale"] = {{"scale", p.loss_scale->scale}, {"good_steps", p.loss_scale->good_steps}};
   }
+  if (!p.device_type.empty()) doc["device"] = p.device_type;
   return doc;
 }
 
@@ -129,6 +130,7 @@ StageProgress stage_progress_from_json(const json& doc) {
     p.loss_scale =
         LossScaleState{saved.at("scale").get<double>(), saved.at("good_steps").get<int>()};
   }
+  if (doc.contains("device")) p.device_type = doc["device"].get<std::string>();
   return p;
 }
 
