@@ -37,7 +37,8 @@ function gaussian(n) {
 
 async function main() {
   const f = flags(process.argv);
-  const ort = require(path.join(f['ort-dir'], 'node_modules', 'onnxruntime-node'));
+  const ortDir = path.resolve(f['ort-dir']);
+  const ort = require(path.join(ortDir, 'node_modules', 'onnxruntime-node'));
   const session = await ort.InferenceSession.create(f.model, {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
@@ -68,7 +69,7 @@ async function main() {
   times.sort((a, b) => a - b);
   process.stdout.write(JSON.stringify({
     runtime: 'onnxruntime-node',
-    ort_version: require(path.join(f['ort-dir'], 'node_modules', 'onnxruntime-node',
+    ort_version: require(path.join(ortDir, 'node_modules', 'onnxruntime-node',
                                    'package.json')).version,
     model: f.model,
     batch: f.batch,
