@@ -27,10 +27,13 @@ struct OnnxCase {
   int w, a, first_last;
   std::string granularity = "channel";
   int64_t size = 14;  ///< eval images are size x size (14: Bi-Real's ceil-mode pooling at 7x7)
+  int export_w = 0;   ///< nonzero: trained at (w, a), exported at (export_w, export_a), as the
+  int export_a = 0;   ///< first stage of a new depth sees it before its first batch
   std::string name() const {
     return arch + "_" + block + "_" + wq + "_" + aq + "_W" + std::to_string(w) + "A" +
            std::to_string(a) + "_FL" + std::to_string(first_last) + "_" + granularity + "_" +
-           std::to_string(size);
+           std::to_string(size) +
+           (export_w ? "_to_W" + std::to_string(export_w) + "A" + std::to_string(export_a) : "");
   }
 };
 
@@ -81,6 +84,8 @@ const std::vector<OnnxCase>& all_cases() {
       {"resnet32", "basic", "lsq", "pact", 16, 2, 16, "layer", 12},
       {"resnet18", "bireal", "dorefa", "pact", 1, 1, 32, "channel", 224},
       {"resnet18", "basic", "lsq", "lsq", 2, 2, 8, "channel", 224},
+      {"resnet20", "basic", "lsq", "lsq", 4, 4, 32, "channel", 14, 2, 2},
+      {"resnet20", "bireal", "dorefa", "pact", 4, 4, 32, "layer", 14, 3, 3},
   };
   return cases;
 }
@@ -130,6 +135,10 @@ TEST(NetworkOnnx, OnnxruntimeGivesCtmqLogits) {
   for (const OnnxCase& p : all_cases()) {
     const NetworkConfig c = case_config(p);
     auto net = trained_network(c, p.w, p.a);
+    if (p.export_w != 0) net->set_bits(p.export_w, p.export_a);
+    // Exported before ctmq's first forward: LSQ steps at a new depth are then still to be
+    // rescaled, which the export must do as that forward does.
+    const std::string model = write_file(dir / (p.name() + ".onnx"), network_to_onnx(*net, {}));
     const int64_t n = p.size >= 224 ? 2 : 16;
     torch::manual_seed(22);
     torch::Tensor x = torch::randn({n, c.in_channels, p.size, p.size});
@@ -139,7 +148,6 @@ TEST(NetworkOnnx, OnnxruntimeGivesCtmqLogits) {
       torch::NoGradGuard no_grad;
       logits = net->forward(x);
     }
-    const std::string model = write_file(dir / (p.name() + ".onnx"), network_to_onnx(*net, {}));
     write_raw(dir / (p.name() + ".x"), x);
     write_raw(dir / (p.name() + ".y"), logits);
     cases.push_back({{"kind", "compare"},

@@ -57,17 +57,26 @@ class NetworkGraphWriter {
   std::map<std::string, std::shared_ptr<torch::nn::Module>> modules_;
 };
 
+// A quantizer's learned value as ctmq's first eval-mode batch leaves it (activation_methods.cpp):
+// PACT keeps alpha from any earlier depth; LSQ rescales its step by Qp_c / Qp_b from depth c. A
+// quantizer never calibrated (c = 0) would take its value from that batch: nothing to export.
 float learned_scalar(const ActivationQuantizerImpl& q, const std::string& param,
                      const std::string& layer) {
   const torch::Tensor* calibrated = q.named_buffers().find("calibrated_bits");
-  if (calibrated == nullptr || calibrated->item<int64_t>() != q.bits()) {
-    throw Error("ONNX export: " + layer + ": the activation quantizer was never calibrated at " +
-                std::to_string(q.bits()) +
-                " bits (train or evaluate the checkpoint's stage first)");
+  const int64_t c = calibrated == nullptr ? 0 : calibrated->item<int64_t>();
+  if (c == 0) {
+    throw Error("ONNX export: " + layer + ": the activation quantizer was never calibrated (its " +
+                param + " would come from the first batch ctmq runs)");
   }
   const torch::Tensor* value = q.named_parameters().find(param);
   if (value == nullptr) throw Error("ONNX export: " + layer + " has no activation " + param);
-  return std::max(value->item<float>(), kMinActivationRange);
+  float v = value->item<float>();
+  if (param == "step" && c != q.bits()) {
+    const ActivationGrid from{static_cast<int>(c), q.options().is_signed};
+    const ActivationGrid to{q.bits(), q.options().is_signed};
+    v *= static_cast<float>(static_cast<double>(from.qmax()) / static_cast<double>(to.qmax()));
+  }
+  return std::max(v, kMinActivationRange);
 }
 
 std::string NetworkGraphWriter::activation(const QuantLayer& layer, const std::string& x,

@@ -29,8 +29,8 @@ struct OnnxExportOptions {
 };
 
 /// The network at its current depths, in eval mode, as a serialized ONNX model that the ONNX
-/// checker accepted. Throws Error naming the layer when a quantizer was never calibrated at its
-/// depth (its values would only be set by the first batch ctmq runs).
+/// checker accepted. Throws Error naming the layer when a quantizer was never calibrated (its
+/// values would only be set by the first batch ctmq runs).
 std::string network_to_onnx(QuantNetworkImpl& network, const OnnxExportOptions& options);
 
 }  // namespace ctmq
