@@ -27,7 +27,7 @@ namespace {
 
 constexpr int64_t kImages = 2000;  // the fixed subset `ctmq eval --limit 2000` scores
 
-// One tiny run shared by the tests of this file: pretrain (float), c0-w4a4, c0-w2a2, c0-w1a1.
+// One tiny run shared by the checks of this file: pretrain (float), c0-w4a4, c0-w2a2, c0-w1a1.
 class ExportCommand : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -60,6 +60,11 @@ class ExportCommand : public ::testing::Test {
     return nlohmann::json::parse(r.output.substr(start));
   }
 
+  /// `ctmq export --format onnx` of the float, W2A2 and W1A1 checkpoints in onnxruntime.
+  void check_onnx_export();
+  /// `ctmq export` (native) of the W1A1, W2A2 and W4A4 checkpoints: sizes and Top-1.
+  void check_native_export();
+
   static TempDir* run_;
   static CommandResult trained_;
 };
@@ -72,7 +77,18 @@ std::string eval_flags(int64_t images = kImages) {
          std::to_string(images) + " --batch-size 250";
 }
 
-TEST_F(ExportCommand, OnnxModelGivesCtmqEvalTop1AndLogitsInOnnxruntime) {
+// ctest runs each test in a process of its own, so that the tiny run is trained once, the ONNX
+// and the native checks share one test.
+TEST_F(ExportCommand, OnnxAndNativeExportsOfTrainedCheckpoints) {
+  {
+    SCOPED_TRACE("native export");
+    check_native_export();
+  }
+  SCOPED_TRACE("ONNX export");
+  check_onnx_export();
+}
+
+void ExportCommand::check_onnx_export() {
   CTMQ_REQUIRE(onnxruntime_node_available(), "onnxruntime-node (npm registry)");
   TempDir dir("export-onnx");
   // The images `ctmq eval --limit 2000` scores, prepared by ctmq's own loader.
@@ -186,7 +202,7 @@ TEST_F(ExportCommand, OnnxModelGivesCtmqEvalTop1AndLogitsInOnnxruntime) {
   }
 }
 
-TEST_F(ExportCommand, NativeExportIsBitPackedSmallAndKeepsTop1) {
+void ExportCommand::check_native_export() {
   TempDir dir("export-native");
   struct Expectation {
     std::string stage;
