@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build libtorch-dev libopencv-dev libjpeg-dev libcli11-dev
           libspdlog-dev nlohmann-json3-dev libgtest-dev libgloo-dev zlib1g-dev dataset-fashion-mnist
-          python3-torch slurmctld slurmd slurm-client munge libonnx-dev python3-onnx nodejs)
+          python3-torch slurmctld slurmd slurm-client munge libonnx-dev nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
