@@ -41,6 +41,9 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(level.exit_code, 2);
   EXPECT_NE(level.output.find("--log-level"), std::string::npos) << level.output;
   EXPECT_EQ(run_ctmq("eval").exit_code, 2);  // needs --checkpoint or --exported
+  auto format = run_ctmq("export --checkpoint " CTMQ_BINARY " --out /dev/null --format tflite");
+  EXPECT_EQ(format.exit_code, 2);
+  EXPECT_NE(format.output.find("--format"), std::string::npos) << format.output;
 }
 
 TEST(Cli, BenchAllReduceNeedsSeveralProcessesAndValidFlags) {

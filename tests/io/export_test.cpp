@@ -5,12 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/models/network.h"
+#include "ctmq/models/quant_layers.h"
 #include "support/tiny_network.h"
 
 namespace ctmq {
@@ -80,11 +82,20 @@ TEST_P(ExportRoundTrip, ExportedModelMatchesLiveNetwork) {
 
   const ExportSizes sizes = export_sizes(*net, c);
   EXPECT_EQ(sizes.exported_bytes, static_cast<int64_t>(fs::file_size(path)));
+  // Codes are bit-packed at every depth 1..8 (version 1 stored 2..8 bits as int8).
+  for (const auto& layer : exported.description().at("layers")) {
+    const int bits = layer.at("w_bits").get<int>();
+    const std::string expected = bits == 1   ? "bits"
+                                 : bits <= 8 ? "packed"
+                                 : bits < 32 ? "int16"
+                                             : "float32";
+    EXPECT_EQ(layer.at("encoding").get<std::string>(), expected) << layer.at("name");
+  }
   if (p.w == 1) {
     EXPECT_GT(sizes.ratio(), 5.0);
   }
   if (p.w == 4) {
-    EXPECT_GT(sizes.ratio(), 2.5);
+    EXPECT_GT(sizes.ratio(), 4.0);
   }
   fs::remove_all(fs::path(path).parent_path());
 }
@@ -102,6 +113,62 @@ INSTANTIATE_TEST_SUITE_P(Depths, ExportRoundTrip,
                            return p.block + "_" + p.wq + "_" + p.aq + "_W" + std::to_string(p.w) +
                                   "A" + std::to_string(p.a) + "_FL" + std::to_string(p.first_last);
                          });
+
+// A version 1 file, as the previous ctmq wrote it: 2..8-bit codes as one int8 each. Made from
+// a version 2 file by moving each packed layer's codes to an int8 blob appended at the end (blob
+// offsets count from the blob region, which moves with the header).
+std::string as_version_1(const std::string& v2, QuantNetworkImpl& net) {
+  const auto length = static_cast<size_t>(*reinterpret_cast<const uint64_t*>(v2.data() + 8));
+  nlohmann::json header = nlohmann::json::parse(v2.substr(16, length));
+  std::string blobs = v2.substr(16 + length);
+  std::map<std::string, std::shared_ptr<torch::nn::Module>> modules;
+  for (const auto& item : net.named_modules("", false)) modules[item.key()] = item.value();
+  for (auto& layer : header["layers"]) {
+    if (layer["encoding"] != "packed") continue;
+    auto quant =
+        std::dynamic_pointer_cast<QuantLayer>(modules.at(layer["name"].get<std::string>()));
+    torch::Tensor codes = quant->encode_weight().codes.to(torch::kChar).contiguous();
+    while (blobs.size() % 8 != 0) blobs.push_back('\0');
+    layer["encoding"] = "int8";
+    layer["codes"] = {{"dtype", "int8"},
+                      {"shape", codes.sizes().vec()},
+                      {"offset", blobs.size()},
+                      {"nbytes", codes.numel()}};
+    blobs.append(static_cast<const char*>(codes.data_ptr()), codes.numel());
+  }
+  header["version"] = 1;
+  std::string text = header.dump();
+  while ((16 + text.size()) % 8 != 0) text.push_back(' ');
+  std::string out = v2.substr(0, 8);
+  const uint64_t n = text.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  return out + text + blobs;
+}
+
+TEST(ExportedModel, Version1FilesStillLoad) {
+  const fs::path dir = temp_dir();
+  for (int bits : {2, 4, 8}) {
+    const NetworkConfig c = config("basic", "lsq", "pact");
+    auto net = trained(c, bits, bits);
+    const std::string v2 = (dir / "v2.ctmqx").string();
+    export_network(*net, c, v2);
+    const std::string v1 = (dir / "v1.ctmqx").string();
+    write_file_atomic(v1, as_version_1(read_file(v2), *net));
+    ExportedModel old = ExportedModel::load(v1);
+    EXPECT_EQ(old.description().at("version"), 1);
+    EXPECT_GT(fs::file_size(v1), fs::file_size(v2));
+    torch::manual_seed(13);
+    torch::Tensor x = torch::randn({4, 1, 12, 12});
+    torch::Tensor live;
+    {
+      torch::NoGradGuard no_grad;
+      live = net->forward(x);
+    }
+    EXPECT_TRUE(torch::equal(old.forward(x), ExportedModel::load(v2).forward(x))) << bits;
+    EXPECT_LT((old.forward(x) - live).abs().max().item<double>(), 1e-4) << bits;
+  }
+  fs::remove_all(dir);
+}
 
 void expect_io_error_naming(const std::string& path) {
   try {

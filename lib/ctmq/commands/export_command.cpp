@@ -3,28 +3,55 @@
 #include <filesystem>
 
 #include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/commands/deploy_metadata.h"
+#include "ctmq/core/atomic_file.h"
+#include "ctmq/core/errors.h"
 #include "ctmq/io/export.h"
+#include "ctmq/onnx/network_onnx.h"
 
 namespace ctmq {
+namespace {
 
-nlohmann::json export_checkpoint(const std::string& checkpoint_path, const std::string& out) {
+double ratio(int64_t numerator, int64_t denominator) {
+  return denominator > 0 ? static_cast<double>(numerator) / static_cast<double>(denominator) : 0.0;
+}
+
+}  // namespace
+
+nlohmann::json export_checkpoint(const std::string& checkpoint_path, const std::string& out,
+                                 ExportFormat format) {
   Checkpoint checkpoint;
   auto network = network_from_checkpoint(checkpoint_path, checkpoint);
-  export_network(*network, network->config(), out);
-  ExportSizes sizes = export_sizes(*network, network->config());
+  if (format == ExportFormat::kOnnx) {
+    OnnxExportOptions options;
+    options.metadata = deploy_metadata(checkpoint.meta, network->config());
+    std::string bytes;
+    try {
+      bytes = network_to_onnx(*network, options);
+    } catch (const Error& e) {
+      throw IoError(out + ": cannot export " + checkpoint_path + ": " + e.what());
+    }
+    write_file_atomic(out, bytes);
+  } else {
+    export_network(*network, network->config(), out);
+  }
+  const ExportSizes sizes = export_sizes(*network, network->config());
   const int64_t checkpoint_bytes =
       static_cast<int64_t>(std::filesystem::file_size(checkpoint_path));
   const int64_t exported_bytes = static_cast<int64_t>(std::filesystem::file_size(out));
-  return {{"checkpoint", checkpoint_path},
-          {"out", out},
-          {"stage", checkpoint.meta.value("stage", "")},
-          {"w_bits", network->weight_bits()},
-          {"a_bits", network->activation_bits()},
-          {"exported_bytes", exported_bytes},
-          {"checkpoint_bytes", checkpoint_bytes},
-          {"float_state_bytes", sizes.float_bytes},
-          {"ratio_vs_float_state",
-           exported_bytes > 0 ? static_cast<double>(sizes.float_bytes) / exported_bytes : 0.0}};
+  nlohmann::json result = {{"checkpoint", checkpoint_path},
+                           {"out", out},
+                           {"format", format == ExportFormat::kOnnx ? "onnx" : "native"},
+                           {"stage", checkpoint.meta.value("stage", "")},
+                           {"w_bits", network->weight_bits()},
+                           {"a_bits", network->activation_bits()},
+                           {"exported_bytes", exported_bytes},
+                           {"checkpoint_bytes", checkpoint_bytes},
+                           {"float_state_bytes", sizes.float_bytes},
+                           {"ratio_vs_checkpoint", ratio(checkpoint_bytes, exported_bytes)},
+                           {"ratio_vs_float_state", ratio(sizes.float_bytes, exported_bytes)}};
+  if (format == ExportFormat::kOnnx) result["opset"] = kOnnxOpset;
+  return result;
 }
 
 }  // namespace ctmq

@@ -8,6 +8,7 @@
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/io/bit_packing.h"
 #include "ctmq/io/export_format.h"
 #include "ctmq/models/quant_layers.h"
 
@@ -31,15 +32,6 @@ class BlobWriter {
  private:
   std::string blobs_;
 };
-
-// One bit per weight, LSB first: bit = (code > 0).
-torch::Tensor pack_bits(const torch::Tensor& codes) {
-  torch::Tensor bits = codes.flatten().gt(0).to(torch::kByte);
-  const int64_t padded = (bits.numel() + 7) / 8 * 8;
-  bits = torch::constant_pad_nd(bits, {0, padded - bits.numel()}, 0).reshape({-1, 8});
-  torch::Tensor weights = torch::tensor({1, 2, 4, 8, 16, 32, 64, 128}, torch::kByte);
-  return bits.mul(weights).sum(1).to(torch::kByte);
-}
 
 std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& config) {
   torch::NoGradGuard no_grad;
@@ -67,12 +59,12 @@ std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& conf
       entry["codes"] = blobs.add(layer->weight().to(torch::kFloat));
     } else {
       EncodedWeight e = layer->encode_weight();
-      if (e.bits == 1) {
-        entry["encoding"] = "bits";
-        entry["codes"] = blobs.add(pack_bits(e.codes));
+      if (e.bits <= 8) {
+        entry["encoding"] = e.bits == 1 ? "bits" : "packed";
+        entry["codes"] = blobs.add(pack_codes(e.codes, e.bits));
       } else {
-        entry["encoding"] = e.bits <= 8 ? "int8" : "int16";
-        entry["codes"] = blobs.add(e.codes.to(e.bits <= 8 ? torch::kChar : torch::kShort));
+        entry["encoding"] = "int16";
+        entry["codes"] = blobs.add(e.codes.to(torch::kShort));
       }
       entry["scale"] = blobs.add(e.scale.to(torch::kFloat));
       entry["offset"] = blobs.add(e.offset.to(torch::kFloat));

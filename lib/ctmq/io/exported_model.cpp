@@ -7,6 +7,7 @@
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/io/bit_packing.h"
 #include "ctmq/io/export_format.h"
 #include "ctmq/models/quant_layers.h"
 #include "ctmq/quant/weight_quantizer.h"
@@ -56,15 +57,6 @@ class BlobReader {
   size_t size_;
 };
 
-torch::Tensor unpack_bits(const torch::Tensor& packed, const std::vector<int64_t>& shape) {
-  int64_t numel = 1;
-  for (int64_t d : shape) numel *= d;
-  if (packed.numel() * 8 < numel) throw FormatError("too few packed bits");
-  torch::Tensor weights = torch::tensor({1, 2, 4, 8, 16, 32, 64, 128}, torch::kByte);
-  torch::Tensor bits = packed.reshape({-1, 1}).bitwise_and(weights).ne(0).flatten();
-  return bits.slice(0, 0, numel).to(torch::kLong).mul_(2).sub_(1).reshape(shape);
-}
-
 torch::Tensor decode_layer(const nlohmann::json& layer, const BlobReader& blobs) {
   const std::string name = layer.at("name").get<std::string>();
   const std::string encoding = layer.at("encoding").get<std::string>();
@@ -73,8 +65,15 @@ torch::Tensor decode_layer(const nlohmann::json& layer, const BlobReader& blobs)
   if (encoding == "float32") return codes.reshape(shape);
   EncodedWeight e;
   e.bits = layer.at("w_bits").get<int>();
-  if (encoding == "bits") {
-    e.codes = unpack_bits(codes, shape);
+  if (encoding == "bits" || encoding == "packed") {
+    if (e.bits < 1 || e.bits > 8 || (encoding == "bits") != (e.bits == 1)) {
+      throw FormatError(name + ": " + encoding + " codes at " + std::to_string(e.bits) + " bits");
+    }
+    try {
+      e.codes = unpack_codes(codes, e.bits, shape);
+    } catch (const std::invalid_argument& bad) {
+      throw FormatError(name + ": " + bad.what());
+    }
   } else if (encoding == "int8" || encoding == "int16") {
     e.codes = codes.reshape(shape).to(torch::kLong);
   } else {
@@ -107,7 +106,8 @@ ExportedModel ExportedModel::load(const std::string& path) {
     const size_t start = kExportMagicSize + 8;
     if (length > bytes.size() - start) throw FormatError("header past the end (truncated?)");
     model.header_ = nlohmann::json::parse(bytes.begin() + start, bytes.begin() + start + length);
-    if (model.header_.at("version").get<int>() != kExportVersion) {
+    const int version = model.header_.at("version").get<int>();
+    if (version < kExportMinVersion || version > kExportVersion) {
       throw FormatError("unsupported version " + model.header_.at("version").dump());
     }
     const BlobReader blobs(bytes.data() + start + length, bytes.size() - start - length);

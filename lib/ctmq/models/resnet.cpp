@@ -184,6 +184,20 @@ ResNetLayout resnet32_layout() {
   return {false, {5, 5, 5}, {16, 32, 64}};
 }
 
+ResNetLayout resnet_layout(Arch arch) {
+  switch (arch) {
+    case Arch::kResNet18:
+      return resnet18_layout();
+    case Arch::kResNet34:
+      return resnet34_layout();
+    case Arch::kResNet20:
+      return resnet20_layout();
+    case Arch::kResNet32:
+      return resnet32_layout();
+  }
+  return resnet20_layout();
+}
+
 std::shared_ptr<QuantNetworkImpl> make_resnet(const NetworkConfig& config,
                                               const ResNetLayout& layout) {
   return std::make_shared<ResNetImpl>(config, layout);

@@ -20,6 +20,8 @@ ResNetLayout resnet18_layout();
 ResNetLayout resnet34_layout();
 ResNetLayout resnet20_layout();
 ResNetLayout resnet32_layout();
+/// The layout of a ResNet arch (every Arch is one).
+ResNetLayout resnet_layout(Arch arch);
 
 /// Builds a ResNet. Nonlinearities and activation quantizers:
 ///  - basic: conv-bn-ReLU as in ResNet v1; each quantized conv reads the post-ReLU value on an
