@@ -21,7 +21,7 @@ source "$(dirname "$0")/common.sh"
 root=$compat_dir/trixie-cuda
 packages=(build-essential cmake ninja-build libtorch-cuda-dev nvidia-cuda-toolkit libnccl-dev
           libgloo-cuda-dev libopencv-dev libjpeg-dev libcli11-dev libspdlog-dev
-          nlohmann-json3-dev libgtest-dev zlib1g-dev)
+          nlohmann-json3-dev libgtest-dev zlib1g-dev libonnx-dev)
 
 t0=$SECONDS
 compat_root "$root" main,contrib,non-free  # the base root, before the stand-in package

@@ -10,7 +10,7 @@ source "$(dirname "$0")/common.sh"
 root=$compat_dir/trixie-cpu
 packages=(build-essential cmake ninja-build libtorch-dev libopencv-dev libjpeg-dev libcli11-dev
           libspdlog-dev nlohmann-json3-dev libgtest-dev libgloo-dev zlib1g-dev
-          dataset-fashion-mnist python3-torch git)
+          dataset-fashion-mnist python3-torch git libonnx-dev nodejs npm)
 
 t0=$SECONDS
 compat_root "$root" main "${packages[@]}"
