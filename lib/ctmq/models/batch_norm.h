@@ -22,6 +22,7 @@ class BatchNorm2dImpl : public torch::nn::Module {
   void set_sync(std::shared_ptr<BatchNormSync> sync) { sync_ = std::move(sync); }
 
   int64_t num_features() const { return num_features_; }
+  double eps() const { return eps_; }
 
   torch::Tensor weight;
   torch::Tensor bias;

@@ -62,6 +62,8 @@ class QuantConv2dImpl : public torch::nn::Module, public QuantLayer {
   torch::Tensor forward(const torch::Tensor& x);
   std::string kind() const override { return "conv"; }
   torch::Tensor weight() const override { return weight_; }
+  int64_t stride() const { return stride_; }
+  int64_t padding() const { return padding_; }
 
  private:
   int64_t stride_;

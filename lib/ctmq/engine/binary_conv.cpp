@@ -1,0 +1,92 @@
+#include "ctmq/engine/binary_conv.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace ctmq::engine {
+
+PackedBinaryWeights pack_binary_weights(const BinaryConvGeometry& geometry, const float* weights) {
+  const BinaryConvGeometry& g = geometry;
+  const int64_t taps = g.kernel * g.kernel;
+  const int64_t words = g.words();
+  const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
+  PackedBinaryWeights packed;
+  packed.geometry = g;
+  packed.bits.assign(static_cast<size_t>(blocks * taps * words * kLanes), 0);
+  for (int64_t o = 0; o < g.out_channels; ++o) {
+    uint64_t* block = packed.bits.data() + (o / kLanes) * taps * words * kLanes;
+    for (int64_t c = 0; c < g.channels; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const float w = weights[(o * g.channels + c) * taps + t];
+        if (!(w >= 0.f)) {
+          block[(t * words + c / 64) * kLanes + o % kLanes] |= uint64_t{1} << (c % 64);
+        }
+      }
+    }
+  }
+  return packed;
+}
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#else
+  return false;
+#endif
+}
+
+KernelIsa best_kernel_isa() {
+  const char* forced = std::getenv("CTMQ_ENGINE_ISA");
+  if (forced != nullptr && std::strcmp(forced, "portable") == 0) return KernelIsa::kPortable;
+  return cpu_has_avx2() ? KernelIsa::kAvx2 : KernelIsa::kPortable;
+}
+
+const char* kernel_isa_name(KernelIsa isa) {
+  return isa == KernelIsa::kAvx2 ? "avx2" : "portable";
+}
+
+void binary_conv_row(KernelIsa isa, const BinaryConvGeometry& g, const uint64_t* weights,
+                     const uint64_t* image, int64_t oy, int32_t* dots) {
+  if (isa == KernelIsa::kAvx2) {
+    detail::binary_conv_row_avx2(g, weights, image, oy, dots);
+  } else {
+    detail::binary_conv_row_portable(g, weights, image, oy, dots);
+  }
+}
+
+void pack_signs(KernelIsa isa, const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
+  if (isa == KernelIsa::kAvx2) {
+    detail::pack_signs_avx2(x, pixels, channels, out);
+  } else {
+    detail::pack_signs_portable(x, pixels, channels, out);
+  }
+}
+
+namespace detail {
+
+PixelTaps pixel_taps(const BinaryConvGeometry& g, int64_t oy, int64_t ox, int32_t* input_offsets,
+                     int32_t* weight_offsets) {
+  const int64_t words = g.words();
+  PixelTaps taps;
+  const int64_t iy0 = oy * g.stride - g.pad;
+  const int64_t ix0 = ox * g.stride - g.pad;
+  for (int64_t ky = 0; ky < g.kernel; ++ky) {
+    const int64_t iy = iy0 + ky;
+    if (iy < 0 || iy >= g.in_h) continue;
+    for (int64_t kx = 0; kx < g.kernel; ++kx) {
+      const int64_t ix = ix0 + kx;
+      if (ix < 0 || ix >= g.in_w) continue;
+      ++taps.valid_taps;
+      for (int64_t w = 0; w < words; ++w) {
+        input_offsets[taps.count] = static_cast<int32_t>((iy * g.in_w + ix) * words + w);
+        weight_offsets[taps.count] =
+            static_cast<int32_t>(((ky * g.kernel + kx) * words + w) * kLanes);
+        ++taps.count;
+      }
+    }
+  }
+  return taps;
+}
+
+}  // namespace detail
+}  // namespace ctmq::engine
