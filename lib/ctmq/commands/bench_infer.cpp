@@ -36,24 +36,44 @@ class InferencePeer {
 };
 
 /// LibTorch float, as a fast float deployer runs it: eval mode, inference mode (no autograd
-/// bookkeeping), weights dequantized once at load, channels-last input (oneDNN's preferred
-/// layout). BatchNorm is not folded into the convolutions: in a binary network the sign sits
-/// between conv and BatchNorm only on the way in, so folding would change nothing but the
-/// one elementwise pass per layer (see docs/performance.md).
+/// bookkeeping), weights dequantized once at load (the exported model's), and the faster of the
+/// two input layouts, NCHW or channels-last, picked by timing both (LibTorch 1.13 sends
+/// channels-last convolutions to oneDNN more often; which wins depends on the shapes).
+/// BatchNorm is not folded into the convolutions: see docs/performance.md.
 class FloatPeer : public InferencePeer {
  public:
   explicit FloatPeer(std::shared_ptr<ExportedModel> model) : model_(std::move(model)) {}
   torch::Tensor run(const torch::Tensor& images) override {
     torch::InferenceMode inference;
-    return model_->network()->forward(images);
+    if (!layout_chosen_) choose_layout(images);
+    return model_->network()->forward(images.contiguous(layout_));
   }
   nlohmann::json describe() const override {
-    return {{"runtime", "libtorch " TORCH_VERSION},
-            {"mkldnn", torch::globalContext().userEnabledMkldnn()}};
+    return {
+        {"runtime", std::string("libtorch ") + TORCH_VERSION},
+        {"input_layout", layout_ == torch::MemoryFormat::ChannelsLast ? "channels_last" : "nchw"}};
   }
 
  private:
+  void choose_layout(const torch::Tensor& images) {
+    double best = 0.0;
+    for (auto layout : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+      const torch::Tensor x = images.contiguous(layout);
+      model_->network()->forward(x);
+      const auto start = Clock::now();
+      for (int i = 0; i < 3; ++i) model_->network()->forward(x);
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (best == 0.0 || seconds < best) {
+        best = seconds;
+        layout_ = layout;
+      }
+    }
+    layout_chosen_ = true;
+  }
+
   std::shared_ptr<ExportedModel> model_;
+  torch::MemoryFormat layout_ = torch::MemoryFormat::Contiguous;
+  bool layout_chosen_ = false;
 };
 
 class XnorPeer : public InferencePeer {

@@ -280,8 +280,8 @@ torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
   };
   current_.clear();
   auto t = Clock::now();
-  torch::Tensor y = stem_bn_->forward(
-      stem_conv_->forward(images.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast)));
+  // The images' own layout: the stem then rounds exactly as the float path's does.
+  torch::Tensor y = stem_bn_->forward(stem_conv_->forward(images.to(torch::kFloat)));
   if (imagenet_stem_) y = torch::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
   Activation z;
   z.values = to_nhwc(y);
