@@ -62,6 +62,18 @@ void pack_signs(KernelIsa isa, const float* x, int64_t pixels, int64_t channels,
   }
 }
 
+void float_conv1x1_rows(KernelIsa isa, const float* x, int64_t pixels, int64_t in_channels,
+                        const float* weights, int64_t out_channels, const float* alpha,
+                        const float* beta, float* out) {
+  if (isa == KernelIsa::kAvx2) {
+    detail::float_conv1x1_rows_avx2(x, pixels, in_channels, weights, out_channels, alpha, beta,
+                                    out);
+  } else {
+    detail::float_conv1x1_rows_portable(x, pixels, in_channels, weights, out_channels, alpha, beta,
+                                        out);
+  }
+}
+
 namespace detail {
 
 PixelTaps pixel_taps(const BinaryConvGeometry& g, int64_t oy, int64_t ox, int32_t* input_offsets,

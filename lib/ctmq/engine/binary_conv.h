@@ -74,7 +74,21 @@ void binary_conv_row(KernelIsa isa, const BinaryConvGeometry& g, const uint64_t*
 /// out[pixel * words_for(channels) + word].
 void pack_signs(KernelIsa isa, const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 
+/// out[p, o] = (sum_c x[p, c] * weights[c, o]) * alpha[o] + beta[o] for `pixels` rows of
+/// channels-last floats: a 1x1 convolution of a real-valued input followed by its BatchNorm
+/// (Bi-Real's downsample, whose 1-bit weights meet a float input). LibTorch 1.13 from Debian
+/// runs such small convolutions through its generic BLAS at about 1 GMAC/s.
+void float_conv1x1_rows(KernelIsa isa, const float* x, int64_t pixels, int64_t in_channels,
+                        const float* weights, int64_t out_channels, const float* alpha,
+                        const float* beta, float* out);
+
 namespace detail {
+void float_conv1x1_rows_portable(const float* x, int64_t pixels, int64_t in_channels,
+                                 const float* weights, int64_t out_channels, const float* alpha,
+                                 const float* beta, float* out);
+void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
+                             const float* weights, int64_t out_channels, const float* alpha,
+                             const float* beta, float* out);
 void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
                               const uint64_t* image, int64_t oy, int32_t* dots);
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,

@@ -7,6 +7,7 @@
 // vpsadbw folds them into 64-bit lane totals.
 
 #include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
 #include <vector>
@@ -118,5 +119,11 @@ void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t*
 }
 
 #endif
+
+void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
+                             const float* weights, int64_t out_channels, const float* alpha,
+                             const float* beta, float* out) {
+  float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
+}
 
 }  // namespace ctmq::engine::detail

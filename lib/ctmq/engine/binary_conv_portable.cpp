@@ -2,6 +2,7 @@
 // CPUs without AVX2.
 
 #include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
 #include <vector>
@@ -56,6 +57,12 @@ void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint6
       packed[w] = bits;
     }
   }
+}
+
+void float_conv1x1_rows_portable(const float* x, int64_t pixels, int64_t in_channels,
+                                 const float* weights, int64_t out_channels, const float* alpha,
+                                 const float* beta, float* out) {
+  float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
 }
 
 }  // namespace ctmq::engine::detail

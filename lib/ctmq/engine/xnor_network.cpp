@@ -30,6 +30,24 @@ bool is_binary(const QuantConv2dImpl& conv) {
   return conv.weight_bits() == 1 && conv.activation_bits() == 1;
 }
 
+std::vector<float> to_vector(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+/// LibTorch's eval BatchNorm as y = x * alpha + beta (scale left at 1).
+ChannelAffine batch_norm_affine(const BatchNorm2dImpl& bn) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
+  const torch::Tensor alpha = (bn.weight.to(torch::kDouble) * invstd).to(torch::kFloat);
+  const torch::Tensor beta = bn.bias.detach() - bn.running_mean * alpha;
+  ChannelAffine affine;
+  affine.alpha = to_vector(alpha);
+  affine.beta = to_vector(beta);
+  affine.scale.assign(affine.alpha.size(), 1.f);
+  return affine;
+}
+
 /// Folds a W1A1 conv's weight scale and the BatchNorm after it into the epilogue.
 BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl& conv,
                                   const BatchNorm2dImpl& bn) {
@@ -52,16 +70,8 @@ BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl
   layer.name = name;
   layer.weights = pack_binary_weights(g, w.data_ptr<float>());
   const int64_t channels = g.out_channels;
-  const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
-  const torch::Tensor alpha = (bn.weight.to(torch::kDouble) * invstd).to(torch::kFloat);
-  const torch::Tensor beta = bn.bias.detach() - bn.running_mean * alpha;
-  auto to_vector = [](const torch::Tensor& t) {
-    const torch::Tensor c = t.detach().to(torch::kFloat).contiguous();
-    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  };
+  layer.affine = batch_norm_affine(bn);
   layer.affine.scale = to_vector(scale);
-  layer.affine.alpha = to_vector(alpha);
-  layer.affine.beta = to_vector(beta);
   if (static_cast<int64_t>(layer.affine.beta.size()) != channels) {
     throw Error("xnor engine: " + name + ": BatchNorm width differs from the conv's");
   }
@@ -93,9 +103,11 @@ struct XnorNetwork::Block {
   BinaryConvLayer conv1;
   BinaryConvLayer conv2;
   bool has_downsample = false;
-  BinaryConvLayer binary_downsample;                  ///< basic blocks: a W1A1 1x1 conv + BatchNorm
-  std::shared_ptr<QuantConv2dImpl> float_downsample;  ///< Bi-Real: avg-pool + float-input conv
-  std::shared_ptr<BatchNorm2dImpl> float_downsample_bn;
+  BinaryConvLayer binary_downsample;  ///< basic blocks: a W1A1 1x1 conv + BatchNorm
+  /// Bi-Real: avg-pool, then a 1x1 conv of the float input with the dequantized (+-scale)
+  /// weights, [in][out], and its BatchNorm.
+  std::vector<float> float_downsample;
+  ChannelAffine float_downsample_bn;
   int64_t pool = 1;
 };
 
@@ -144,8 +156,13 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
         if (bireal) {
           // Downsample(pool=true): avg-pool by the block's stride, then a stride-1 1x1 conv.
           block.pool = conv1->stride();
-          block.float_downsample = down;
-          block.float_downsample_bn = down_bn;
+          if (down->stride() != 1 || down->padding() != 0 || down->weight().size(2) != 1) {
+            throw Error("xnor engine: " + name + ".downsample is not a 1x1 stride-1 conv");
+          }
+          torch::NoGradGuard no_grad;
+          const torch::Tensor w = down->weight().detach().to(torch::kFloat);
+          block.float_downsample = to_vector(w.reshape({w.size(0), w.size(1)}).t());
+          block.float_downsample_bn = batch_norm_affine(*down_bn);
         } else {
           if (!is_binary(*down)) throw Error("xnor engine: " + name + ".downsample is not W1A1");
           block.binary_downsample = make_binary_layer(name + ".downsample", *down, *down_bn);
@@ -258,7 +275,19 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
     if (block.pool > 1) {
       x = torch::avg_pool2d(x, {block.pool, block.pool}, {block.pool, block.pool}, {0, 0}, true);
     }
-    shortcut = to_nhwc(block.float_downsample_bn->forward(block.float_downsample->forward(x)));
+    const torch::Tensor pooled = to_nhwc(x);  // no copy: pooling kept the channels-last layout
+    const int64_t n = pooled.size(0), h = pooled.size(1), w = pooled.size(2), c = pooled.size(3);
+    const int64_t out_channels = static_cast<int64_t>(block.float_downsample_bn.alpha.size());
+    shortcut = torch::empty({n, h, w, out_channels}, torch::kFloat);
+    const float* in = pooled.data_ptr<float>();
+    float* out = shortcut.data_ptr<float>();
+    const KernelIsa isa = isa_;
+    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+      float_conv1x1_rows(isa, in + begin * w * c, (end - begin) * w, c,
+                         block.float_downsample.data(), out_channels,
+                         block.float_downsample_bn.alpha.data(),
+                         block.float_downsample_bn.beta.data(), out + begin * w * out_channels);
+    });
     if (profiling_) record(block.name + ".downsample", "float", seconds_since(t));
   }
   auto t = Clock::now();
