@@ -71,6 +71,11 @@ std::string case_name(const ConvCase& c) {
          std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" + std::to_string(c.pad);
 }
 
+// gtest prints parameters in the test list (ctest's names): this shape, not the struct's bytes.
+void PrintTo(const ConvCase& c, std::ostream* os) {
+  *os << case_name(c);
+}
+
 class BinaryConvKernel : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(BinaryConvKernel, EqualsFloatConvWithZeroPadding) {

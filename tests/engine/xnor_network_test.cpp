@@ -73,6 +73,10 @@ struct NetworkCase {
   int64_t size;
 };
 
+void PrintTo(const NetworkCase& c, std::ostream* os) {
+  *os << c.block << " at " << c.size << "x" << c.size;
+}
+
 class XnorResNet20 : public ::testing::TestWithParam<NetworkCase> {};
 
 TEST_P(XnorResNet20, MatchesTheFloatPathOnRandomInputs) {

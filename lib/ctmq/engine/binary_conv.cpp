@@ -76,12 +76,39 @@ void float_conv1x1_rows(KernelIsa isa, const float* x, int64_t pixels, int64_t i
 
 namespace detail {
 
-PixelTaps pixel_taps(const BinaryConvGeometry& g, int64_t oy, int64_t ox, int32_t* input_offsets,
-                     int32_t* weight_offsets) {
+RowTaps::RowTaps(const BinaryConvGeometry& g) : g_(g) {
   const int64_t words = g.words();
-  PixelTaps taps;
+  const size_t max_words = static_cast<size_t>(g.kernel * g.kernel * words);
+  border_input_.resize(max_words);
+  border_weight_.resize(max_words);
+  for (int64_t ky = 0; ky < g.kernel; ++ky) {
+    for (int64_t kx = 0; kx < g.kernel; ++kx) {
+      for (int64_t w = 0; w < words; ++w) {
+        interior_input_.push_back(static_cast<int32_t>((ky * g.in_w + kx) * words + w));
+        interior_weight_.push_back(
+            static_cast<int32_t>(((ky * g.kernel + kx) * words + w) * kLanes));
+      }
+    }
+  }
+}
+
+PixelTaps RowTaps::at(const uint64_t* image, int64_t oy, int64_t ox) {
+  const BinaryConvGeometry& g = g_;
+  const int64_t words = g.words();
   const int64_t iy0 = oy * g.stride - g.pad;
   const int64_t ix0 = ox * g.stride - g.pad;
+  PixelTaps taps;
+  if (iy0 >= 0 && ix0 >= 0 && iy0 + g.kernel <= g.in_h && ix0 + g.kernel <= g.in_w) {
+    taps.count = static_cast<int64_t>(interior_input_.size());
+    taps.valid_taps = g.kernel * g.kernel;
+    taps.image = image + (iy0 * g.in_w + ix0) * words;
+    taps.input_offsets = interior_input_.data();
+    taps.weight_offsets = interior_weight_.data();
+    return taps;
+  }
+  taps.image = image;
+  taps.input_offsets = border_input_.data();
+  taps.weight_offsets = border_weight_.data();
   for (int64_t ky = 0; ky < g.kernel; ++ky) {
     const int64_t iy = iy0 + ky;
     if (iy < 0 || iy >= g.in_h) continue;
@@ -90,8 +117,9 @@ PixelTaps pixel_taps(const BinaryConvGeometry& g, int64_t oy, int64_t ox, int32_
       if (ix < 0 || ix >= g.in_w) continue;
       ++taps.valid_taps;
       for (int64_t w = 0; w < words; ++w) {
-        input_offsets[taps.count] = static_cast<int32_t>((iy * g.in_w + ix) * words + w);
-        weight_offsets[taps.count] =
+        border_input_[static_cast<size_t>(taps.count)] =
+            static_cast<int32_t>((iy * g.in_w + ix) * words + w);
+        border_weight_[static_cast<size_t>(taps.count)] =
             static_cast<int32_t>(((ky * g.kernel + kx) * words + w) * kLanes);
         ++taps.count;
       }

@@ -96,14 +96,32 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 
-/// The words one output pixel reads: input word offsets into the image, weight word offsets
-/// into one lane block (multiples of kLanes), and how many kernel taps lie inside the image.
+/// The words one output pixel reads: `count` input words at image[input_offsets[j]], each
+/// XORed with the lane block's words at weight_offsets[j], over `valid_taps` kernel taps inside
+/// the image.
 struct PixelTaps {
   int64_t count = 0;
   int64_t valid_taps = 0;
+  const uint64_t* image = nullptr;
+  const int32_t* input_offsets = nullptr;
+  const int32_t* weight_offsets = nullptr;
 };
-PixelTaps pixel_taps(const BinaryConvGeometry& g, int64_t oy, int64_t ox, int32_t* input_offsets,
-                     int32_t* weight_offsets);
+
+/// PixelTaps for every output pixel of a geometry: interior pixels share one precomputed
+/// pattern (all k * k taps, offsets relative to the window's corner); border pixels get their
+/// valid taps listed one by one.
+class RowTaps {
+ public:
+  explicit RowTaps(const BinaryConvGeometry& g);
+  PixelTaps at(const uint64_t* image, int64_t oy, int64_t ox);
+
+ private:
+  BinaryConvGeometry g_;
+  std::vector<int32_t> interior_input_;
+  std::vector<int32_t> interior_weight_;
+  std::vector<int32_t> border_input_;
+  std::vector<int32_t> border_weight_;
+};
 }  // namespace detail
 
 }  // namespace ctmq::engine

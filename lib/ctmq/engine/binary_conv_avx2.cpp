@@ -35,8 +35,7 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
                           const uint64_t* image, int64_t oy, int32_t* dots) {
   static_assert(kLanes == 16, "the kernel holds 16 lanes in four registers");
   const int64_t max_words = g.kernel * g.kernel * g.words();
-  std::vector<int32_t> input_offsets(static_cast<size_t>(max_words));
-  std::vector<int32_t> weight_offsets(static_cast<size_t>(max_words));
+  RowTaps row_taps(g);
   const int64_t block_words = max_words * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
@@ -45,7 +44,7 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
   for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = pixel_taps(g, oy, ox, input_offsets.data(), weight_offsets.data());
+    const PixelTaps taps = row_taps.at(image, oy, ox);
     const int64_t total = taps.valid_taps * g.channels;
     int32_t* out = dots + ox * g.out_channels;
     for (int64_t b = 0; b < blocks; ++b) {
@@ -55,8 +54,9 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
         const int64_t end = std::min(taps.count, j + kStepsPerByteCount);
         __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
         for (; j < end; ++j) {
-          const __m256i a = _mm256_set1_epi64x(static_cast<long long>(image[input_offsets[j]]));
-          const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
+          const __m256i a =
+              _mm256_set1_epi64x(static_cast<long long>(taps.image[taps.input_offsets[j]]));
+          const __m256i* w = reinterpret_cast<const __m256i*>(block + taps.weight_offsets[j]);
           c0 = _mm256_add_epi8(
               c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), table, low_nibbles));
           c1 = _mm256_add_epi8(c1, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 1)),

@@ -19,21 +19,20 @@ inline int popcount64(uint64_t x) {
 void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
                               const uint64_t* image, int64_t oy, int32_t* dots) {
   const int64_t max_words = g.kernel * g.kernel * g.words();
-  std::vector<int32_t> input_offsets(static_cast<size_t>(max_words));
-  std::vector<int32_t> weight_offsets(static_cast<size_t>(max_words));
+  RowTaps row_taps(g);
   const int64_t block_words = max_words * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
   for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = pixel_taps(g, oy, ox, input_offsets.data(), weight_offsets.data());
+    const PixelTaps taps = row_taps.at(image, oy, ox);
     const int32_t total = static_cast<int32_t>(taps.valid_taps * g.channels);
     int32_t* out = dots + ox * g.out_channels;
     for (int64_t b = 0; b < blocks; ++b) {
       const uint64_t* block = weights + b * block_words;
       int32_t counts[kLanes] = {};
       for (int64_t j = 0; j < taps.count; ++j) {
-        const uint64_t a = image[input_offsets[j]];
-        const uint64_t* w = block + weight_offsets[j];
+        const uint64_t a = taps.image[taps.input_offsets[j]];
+        const uint64_t* w = block + taps.weight_offsets[j];
         for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] += popcount64(a ^ w[lane]);
       }
       const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
