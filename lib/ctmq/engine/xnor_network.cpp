@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "ctmq/core/errors.h"
 #include "ctmq/models/batch_norm.h"
