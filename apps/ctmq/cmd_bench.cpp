@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "ctmq/commands/bench_infer.h"
 
 namespace ctmq::cli {
 
@@ -47,6 +48,52 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
       ->capture_default_str();
   on_run(loader_command, [loader] {
     print_json(bench_loader_command(loader->spec.resolve(), loader->threads, loader->images));
+    return 0;
+  });
+
+  auto infer = std::make_shared<InferBenchOptions>();
+  CLI::App* infer_command = bench->add_subcommand(
+      "infer", "Inference images/s of an exported model, float vs. the XNOR engine");
+  auto* infer_model = infer_command->add_option_group("model", "What to run (one of)");
+  infer_model->add_option("--exported", infer->exported, "A file written by `ctmq export`")
+      ->check(CLI::ExistingFile);
+  infer_model->add_option("--random", infer->random_arch,
+                          "A W1A1 network of this arch (resnet18, resnet20, ...) with random "
+                          "weights");
+  infer_model->require_option(1);
+  infer_command->add_option("--block", infer->random_block, "With --random: basic or bireal")
+      ->check(CLI::IsMember({"basic", "bireal"}))
+      ->capture_default_str();
+  infer_command->add_option("--classes", infer->random_classes, "With --random: classes")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
+  infer_command
+      ->add_option("--in-channels", infer->random_in_channels, "With --random: image channels")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  infer_command->add_option("--batch", infer->batch, "Images per forward")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  infer_command
+      ->add_option("--threads", infer->threads, "Threads of every engine (LibTorch's and xnor's)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  infer_command
+      ->add_option("--size", infer->image_size,
+                   "Image height and width (0: 224 for resnet18/34, 28 or 32 else)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  infer_command->add_option("--seconds", infer->seconds, "Timed seconds per engine")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  auto engine_names = std::make_shared<std::string>("all");
+  infer_command
+      ->add_option("--engine", *engine_names, "float, xnor, or all (float first: the baseline)")
+      ->check(CLI::IsMember({"float", "xnor", "all"}))
+      ->capture_default_str();
+  on_run(infer_command, [infer, engine_names] {
+    if (*engine_names != "all") infer->engines = {*engine_names};
+    print_json(bench_infer(*infer));
     return 0;
   });
 

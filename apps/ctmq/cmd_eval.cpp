@@ -22,6 +22,13 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
   source->add_option("--exported", flags->options.exported, "A file written by `ctmq export`")
       ->check(CLI::ExistingFile);
   source->require_option(1);
+  command
+      ->add_option("--engine", flags->options.engine,
+                   "With --exported: float (LibTorch, the reference) or xnor (XNOR-popcount "
+                   "W1A1 convolutions)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, InferenceEngine>{
+          {"float", InferenceEngine::kFloat}, {"xnor", InferenceEngine::kXnor}}))
+      ->default_str("float");
   flags->spec.add_to(*command);
   command->add_option("--data", flags->options.data_root,
                       "Dataset root (instead of the spec's data.root)");

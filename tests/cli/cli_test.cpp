@@ -54,6 +54,22 @@ TEST(Cli, BenchAllReduceNeedsSeveralProcessesAndValidFlags) {
   EXPECT_EQ(run_ctmq("bench allreduce --dist-backend mpi").exit_code, 2);
 }
 
+TEST(Cli, BenchInferRunsBothEnginesOnARandomW1A1Network) {
+  auto result = run_ctmq(
+      "bench infer --random resnet20 --block basic --in-channels 1 --classes 10 --batch 2 "
+      "--threads 1 --seconds 0.05");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* key : {"\"engine\": \"float\"", "\"engine\": \"xnor\"", "\"images_per_second\"",
+                          "\"layers\"", "\"layer3.2.conv2\"", "\"speedup_over_float\""}) {
+    EXPECT_NE(result.output.find(key), std::string::npos) << key << "\n" << result.output;
+  }
+  EXPECT_EQ(run_ctmq("bench infer --batch 1").exit_code, 2);  // needs --exported or --random
+  EXPECT_EQ(run_ctmq("bench infer --random resnet20 --engine gpu").exit_code, 2);
+  EXPECT_EQ(run_ctmq("bench infer --random resnet99").exit_code, 2);
+  EXPECT_EQ(run_ctmq("eval --checkpoint /etc/hostname --engine fast").exit_code, 2);
+  EXPECT_EQ(run_ctmq("eval --checkpoint /etc/hostname --engine xnor").exit_code, 2);
+}
+
 TEST(Cli, PlanPrintsEveryShippedSpec) {
   auto demo = run_ctmq("plan");
   EXPECT_EQ(demo.exit_code, 0) << demo.output;

@@ -5,6 +5,7 @@
 #include "ctmq/commands/checkpoint_network.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
+#include "ctmq/engine/xnor_network.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/spec/spec_keys.h"
 #include "ctmq/train/device.h"
@@ -39,8 +40,12 @@ nlohmann::json evaluate(const EvalOptions& options) {
   std::function<torch::Tensor(const torch::Tensor&)> forward;
   std::shared_ptr<QuantNetworkImpl> network;
   std::shared_ptr<ExportedModel> exported;
+  std::shared_ptr<engine::XnorNetwork> xnor;
   nlohmann::json result;
   int64_t in_channels = 0;
+  if (options.engine == InferenceEngine::kXnor && options.exported.empty()) {
+    throw SpecError("--engine xnor runs exported models: give --exported");
+  }
   if (!options.checkpoint.empty()) {
     Checkpoint checkpoint;
     network = network_from_checkpoint(options.checkpoint, checkpoint);
@@ -52,7 +57,16 @@ nlohmann::json evaluate(const EvalOptions& options) {
   } else {
     exported = std::make_shared<ExportedModel>(ExportedModel::load(options.exported));
     device = torch::Device(torch::kCPU);
-    forward = [&](const torch::Tensor& x) { return exported->forward(x); };
+    if (options.engine == InferenceEngine::kXnor) {
+      xnor = std::make_shared<engine::XnorNetwork>(exported->network());
+      forward = [&](const torch::Tensor& x) { return xnor->forward(x); };
+      result["engine"] = "xnor";
+      result["xnor_layers"] = xnor->binary_layers();
+      result["kernel_isa"] = engine::kernel_isa_name(xnor->isa());
+    } else {
+      forward = [&](const torch::Tensor& x) { return exported->forward(x); };
+      result["engine"] = "float";
+    }
     result["exported"] = options.exported;
     in_channels = exported->config().in_channels;
   }

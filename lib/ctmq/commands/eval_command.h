@@ -13,12 +13,17 @@
 
 namespace ctmq {
 
+/// What runs an exported model: LibTorch in float (the reference), or the XNOR-popcount engine
+/// for its W1A1 convolutions (docs/engine.md).
+enum class InferenceEngine { kFloat, kXnor };
+
 struct EvalOptions {
   RuntimeOptions runtime;
-  std::string checkpoint;              ///< a ctmq checkpoint, or
-  std::string exported;                ///< a file written by `ctmq export`
-  std::optional<ExperimentSpec> spec;  ///< data from a spec, or
-  std::string data_root;               ///< data from --data/--format
+  std::string checkpoint;                            ///< a ctmq checkpoint, or
+  std::string exported;                              ///< a file written by `ctmq export`
+  InferenceEngine engine = InferenceEngine::kFloat;  ///< for `exported`
+  std::optional<ExperimentSpec> spec;                ///< data from a spec, or
+  std::string data_root;                             ///< data from --data/--format
   DataFormat format = DataFormat::kFashionMnist;
   Split split = Split::kVal;
   int64_t limit = -1;      ///< -1 = the spec's limit; 0 = all

@@ -27,6 +27,8 @@ class ExportedModel {
   int activation_bits() const { return network_->activation_bits(); }
   /// The JSON header: network, bits, layers and tensors.
   const nlohmann::json& description() const { return header_; }
+  /// The network with dequantized weights, in eval mode (the XNOR engine reads its layers).
+  std::shared_ptr<QuantNetworkImpl> network() const { return network_; }
 
  private:
   NetworkConfig config_;

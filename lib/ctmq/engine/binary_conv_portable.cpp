@@ -1,0 +1,67 @@
+// The portable kernels: the reference the AVX2 ones are tested against, and the fallback on
+// CPUs without AVX2.
+
+#include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/float_conv1x1_inl.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace ctmq::engine::detail {
+namespace {
+
+inline int popcount64(uint64_t x) {
+  return __builtin_popcountll(x);
+}
+
+}  // namespace
+
+void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
+                              const uint64_t* image, int64_t oy, int32_t* dots) {
+  const int64_t max_words = g.kernel * g.kernel * g.words();
+  RowTaps row_taps(g);
+  const int64_t block_words = max_words * kLanes;
+  const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
+  const int64_t out_w = g.out_w();
+  for (int64_t ox = 0; ox < out_w; ++ox) {
+    const PixelTaps taps = row_taps.at(image, oy, ox);
+    const int32_t total = static_cast<int32_t>(taps.valid_taps * g.channels);
+    int32_t* out = dots + ox * g.out_channels;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const uint64_t* block = weights + b * block_words;
+      int32_t counts[kLanes] = {};
+      for (int64_t j = 0; j < taps.count; ++j) {
+        const uint64_t a = taps.image[taps.input_offsets[j]];
+        const uint64_t* w = block + taps.weight_offsets[j];
+        for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] += popcount64(a ^ w[lane]);
+      }
+      const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
+      for (int64_t lane = 0; lane < lanes; ++lane)
+        out[b * kLanes + lane] = total - 2 * counts[lane];
+    }
+  }
+}
+
+void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
+  const int64_t words = words_for(channels);
+  for (int64_t p = 0; p < pixels; ++p) {
+    const float* row = x + p * channels;
+    uint64_t* packed = out + p * words;
+    for (int64_t w = 0; w < words; ++w) {
+      uint64_t bits = 0;
+      const int64_t end = std::min<int64_t>(64, channels - w * 64);
+      for (int64_t c = 0; c < end; ++c) {
+        bits |= static_cast<uint64_t>(!(row[w * 64 + c] >= 0.f)) << c;
+      }
+      packed[w] = bits;
+    }
+  }
+}
+
+void float_conv1x1_rows_portable(const float* x, int64_t pixels, int64_t in_channels,
+                                 const float* weights, int64_t out_channels, const float* alpha,
+                                 const float* beta, float* out) {
+  float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
+}
+
+}  // namespace ctmq::engine::detail

@@ -1,0 +1,103 @@
+#include "ctmq/engine/epilogue.h"
+
+#include <algorithm>
+
+#include "ctmq/engine/binary_conv.h"
+
+namespace ctmq::engine {
+
+ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot) {
+  const int64_t channels = affine.channels();
+  ChannelThreshold out;
+  out.threshold.resize(static_cast<size_t>(channels));
+  out.direction.resize(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    const size_t i = static_cast<size_t>(c);
+    const float slope = affine.scale[i] * affine.alpha[i];
+    auto positive = [&](int32_t dot) { return affine.value(c, dot) >= 0.f; };
+    if (slope == 0.f) {
+      out.direction[i] = 0;
+      out.threshold[i] = positive(0) ? 0 : 1;
+      continue;
+    }
+    // value() is monotone in dot (each float operation is), so the dots giving +1 are those at
+    // or past one boundary: binary search for it.
+    const bool rising = slope > 0.f;
+    int32_t lo = -max_abs_dot;
+    int32_t hi = max_abs_dot + 1;
+    // rising: smallest dot that gives +1 (hi: none); falling: smallest dot that gives -1.
+    while (lo < hi) {
+      const int32_t mid = lo + (hi - lo) / 2;
+      if (positive(mid) == rising) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    if (rising) {  // -1 where dot < lo
+      out.direction[i] = 1;
+      out.threshold[i] = lo;
+    } else {  // -1 where dot >= lo, i.e. -dot < -(lo - 1)
+      out.direction[i] = -1;
+      out.threshold[i] = -(lo - 1);
+    }
+  }
+  return out;
+}
+
+void affine_rows(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+                 const float* residual, float* out, uint64_t* signs) {
+  const int64_t channels = affine.channels();
+  const float* scale = affine.scale.data();
+  const float* alpha = affine.alpha.data();
+  const float* beta = affine.beta.data();
+  const int64_t words = words_for(channels);
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int32_t* d = dots + p * channels;
+    float* o = out + p * channels;
+    if (residual != nullptr) {
+      const float* r = residual + p * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        o[c] = ((static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c]) + r[c];
+      }
+    } else {
+      for (int64_t c = 0; c < channels; ++c) {
+        o[c] = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
+      }
+    }
+    if (signs != nullptr) {
+      uint64_t* s = signs + p * words;
+      for (int64_t w = 0; w < words; ++w) {
+        uint64_t bits = 0;
+        const int64_t end = std::min<int64_t>(64, channels - w * 64);
+        for (int64_t c = 0; c < end; ++c) {
+          bits |= static_cast<uint64_t>(!(o[w * 64 + c] >= 0.f)) << c;
+        }
+        s[w] = bits;
+      }
+    }
+  }
+}
+
+void threshold_rows(const ChannelThreshold& thresholds, const int32_t* dots, int64_t pixels,
+                    uint64_t* signs) {
+  const int64_t channels = static_cast<int64_t>(thresholds.threshold.size());
+  const int32_t* threshold = thresholds.threshold.data();
+  const int32_t* direction = thresholds.direction.data();
+  const int64_t words = words_for(channels);
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int32_t* d = dots + p * channels;
+    uint64_t* s = signs + p * words;
+    for (int64_t w = 0; w < words; ++w) {
+      uint64_t bits = 0;
+      const int64_t end = std::min<int64_t>(64, channels - w * 64);
+      for (int64_t c = 0; c < end; ++c) {
+        const int64_t k = w * 64 + c;
+        bits |= static_cast<uint64_t>(direction[k] * d[k] < threshold[k]) << c;
+      }
+      s[w] = bits;
+    }
+  }
+}
+
+}  // namespace ctmq::engine

@@ -1,0 +1,338 @@
+#include "ctmq/engine/xnor_network.h"
+
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "ctmq/core/errors.h"
+#include "ctmq/models/batch_norm.h"
+#include "ctmq/models/quant_layers.h"
+
+namespace ctmq::engine {
+namespace {
+
+using ModuleMap = std::map<std::string, std::shared_ptr<torch::nn::Module>>;
+
+template <typename T>
+std::shared_ptr<T> find_module(const ModuleMap& modules, const std::string& name, bool required) {
+  auto it = modules.find(name);
+  if (it == modules.end()) {
+    if (required) throw Error("xnor engine: the network has no module '" + name + "'");
+    return nullptr;
+  }
+  auto typed = std::dynamic_pointer_cast<T>(it->second);
+  if (!typed) throw Error("xnor engine: module '" + name + "' is not of the expected kind");
+  return typed;
+}
+
+bool is_binary(const QuantConv2dImpl& conv) {
+  return conv.weight_bits() == 1 && conv.activation_bits() == 1;
+}
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+/// LibTorch's eval BatchNorm as y = x * alpha + beta (scale left at 1).
+ChannelAffine batch_norm_affine(const BatchNorm2dImpl& bn) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
+  const torch::Tensor alpha = (bn.weight.to(torch::kDouble) * invstd).to(torch::kFloat);
+  const torch::Tensor beta = bn.bias.detach() - bn.running_mean * alpha;
+  ChannelAffine affine;
+  affine.alpha = to_vector(alpha);
+  affine.beta = to_vector(beta);
+  affine.scale.assign(affine.alpha.size(), 1.f);
+  return affine;
+}
+
+/// Folds a W1A1 conv's weight scale and the BatchNorm after it into the epilogue.
+BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl& conv,
+                                  const BatchNorm2dImpl& bn) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w = conv.weight().detach().to(torch::kFloat).contiguous();
+  BinaryConvGeometry g;
+  g.out_channels = w.size(0);
+  g.channels = w.size(1);
+  g.kernel = w.size(2);
+  g.stride = conv.stride();
+  g.pad = conv.padding();
+  if (w.size(3) != g.kernel) throw Error("xnor engine: " + name + ": kernel is not square");
+  // A 1-bit weight is sign * scale per output channel (BinaryWeights; export keeps offset 0).
+  const torch::Tensor magnitude = w.abs().reshape({g.out_channels, -1});
+  const torch::Tensor scale = std::get<0>(magnitude.max(1));
+  if (!magnitude.eq(scale.unsqueeze(1)).all().item<bool>()) {
+    throw Error("xnor engine: " + name + ": weights are not +-scale per output channel");
+  }
+  BinaryConvLayer layer;
+  layer.name = name;
+  layer.weights = pack_binary_weights(g, w.data_ptr<float>());
+  const int64_t channels = g.out_channels;
+  layer.affine = batch_norm_affine(bn);
+  layer.affine.scale = to_vector(scale);
+  if (static_cast<int64_t>(layer.affine.beta.size()) != channels) {
+    throw Error("xnor engine: " + name + ": BatchNorm width differs from the conv's");
+  }
+  layer.threshold =
+      threshold_of(layer.affine, static_cast<int32_t>(g.kernel * g.kernel * g.channels));
+  return layer;
+}
+
+/// (N, C, H, W) in any layout -> a contiguous (N, H, W, C) tensor.
+torch::Tensor to_nhwc(const torch::Tensor& x) {
+  return x.permute({0, 2, 3, 1}).contiguous();
+}
+
+/// A contiguous (N, H, W, C) tensor seen as (N, C, H, W) (channels-last strides).
+torch::Tensor as_nchw(const torch::Tensor& x) {
+  return x.permute({0, 3, 1, 2});
+}
+
+uint64_t* word_ptr(const torch::Tensor& t) {
+  return reinterpret_cast<uint64_t*>(t.data_ptr<int64_t>());
+}
+
+}  // namespace
+
+/// One residual block (resnet.cpp's BasicBlock or BiRealBlock at W1A1).
+struct XnorNetwork::Block {
+  std::string name;
+  bool bireal = false;
+  BinaryConvLayer conv1;
+  BinaryConvLayer conv2;
+  bool has_downsample = false;
+  BinaryConvLayer binary_downsample;  ///< basic blocks: a W1A1 1x1 conv + BatchNorm
+  /// Bi-Real: avg-pool, then a 1x1 conv of the float input with the dequantized (+-scale)
+  /// weights, [in][out], and its BatchNorm.
+  std::vector<float> float_downsample;
+  ChannelAffine float_downsample_bn;
+  int64_t pool = 1;
+};
+
+/// The real-valued stream between blocks, channels-last, with its packed signs.
+struct XnorNetwork::Activation {
+  torch::Tensor values;  ///< float (N, H, W, C), contiguous
+  torch::Tensor signs;   ///< int64 (N, H, W, words): sign bits of values
+};
+
+XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa isa)
+    : network_(std::move(network)), isa_(isa) {
+  if (isa_ == KernelIsa::kAvx2 && !cpu_has_avx2()) {
+    throw Error("xnor engine: this CPU has no AVX2; use the portable kernels");
+  }
+  network_->eval();
+  binary_ = network_->weight_bits() == 1 && network_->activation_bits() == 1;
+  if (!binary_) return;
+  ModuleMap modules;
+  for (const auto& item : network_->named_modules()) modules[item.key()] = item.value();
+  stem_conv_ = find_module<QuantConv2dImpl>(modules, "conv1", true);
+  stem_bn_ = find_module<BatchNorm2dImpl>(modules, "bn1", true);
+  fc_ = find_module<QuantLinearImpl>(modules, "fc", true);
+  imagenet_stem_ = stem_conv_->weight().size(2) == 7;
+  const bool bireal = network_->config().block == BlockKind::kBiReal;
+  relu_features_ = !bireal && network_->config().first_last_bits != 1;
+  for (int stage = 1; modules.count("layer" + std::to_string(stage)); ++stage) {
+    for (int b = 0;; ++b) {
+      const std::string name = "layer" + std::to_string(stage) + "." + std::to_string(b);
+      if (!modules.count(name)) break;
+      Block block;
+      block.name = name;
+      block.bireal = bireal;
+      auto conv1 = find_module<QuantConv2dImpl>(modules, name + ".conv1", true);
+      auto conv2 = find_module<QuantConv2dImpl>(modules, name + ".conv2", true);
+      if (!is_binary(*conv1) || !is_binary(*conv2)) {
+        throw Error("xnor engine: " + name + " is not W1A1");
+      }
+      block.conv1 = make_binary_layer(name + ".conv1", *conv1,
+                                      *find_module<BatchNorm2dImpl>(modules, name + ".bn1", true));
+      block.conv2 = make_binary_layer(name + ".conv2", *conv2,
+                                      *find_module<BatchNorm2dImpl>(modules, name + ".bn2", true));
+      auto down = find_module<QuantConv2dImpl>(modules, name + ".downsample.conv", false);
+      if (down) {
+        block.has_downsample = true;
+        auto down_bn = find_module<BatchNorm2dImpl>(modules, name + ".downsample.bn", true);
+        if (bireal) {
+          // Downsample(pool=true): avg-pool by the block's stride, then a stride-1 1x1 conv.
+          block.pool = conv1->stride();
+          if (down->stride() != 1 || down->padding() != 0 || down->weight().size(2) != 1) {
+            throw Error("xnor engine: " + name + ".downsample is not a 1x1 stride-1 conv");
+          }
+          torch::NoGradGuard no_grad;
+          const torch::Tensor w = down->weight().detach().to(torch::kFloat);
+          block.float_downsample = to_vector(w.reshape({w.size(0), w.size(1)}).t());
+          block.float_downsample_bn = batch_norm_affine(*down_bn);
+        } else {
+          if (!is_binary(*down)) throw Error("xnor engine: " + name + ".downsample is not W1A1");
+          block.binary_downsample = make_binary_layer(name + ".downsample", *down, *down_bn);
+        }
+      }
+      blocks_.push_back(std::move(block));
+    }
+  }
+  if (blocks_.empty()) throw Error("xnor engine: the network has no residual blocks");
+}
+
+XnorNetwork::~XnorNetwork() = default;
+
+int64_t XnorNetwork::binary_layers() const {
+  int64_t count = 0;
+  for (const auto& block : blocks_) {
+    count += 2;
+    if (block.has_downsample && !block.bireal) ++count;
+  }
+  return count;
+}
+
+void XnorNetwork::reset_step_times() {
+  times_.clear();
+}
+
+void XnorNetwork::record(const std::string& name, const char* kind, double seconds) {
+  current_.push_back({name, kind, seconds});
+}
+
+torch::Tensor XnorNetwork::packed_signs(const torch::Tensor& values) {
+  const int64_t n = values.size(0), h = values.size(1), w = values.size(2), c = values.size(3);
+  torch::Tensor signs = torch::empty({n, h, w, words_for(c)}, torch::kLong);
+  const float* in = values.data_ptr<float>();
+  uint64_t* out = word_ptr(signs);
+  const int64_t words = words_for(c);
+  const KernelIsa isa = isa_;
+  at::parallel_for(0, n * h, 1, [=](int64_t begin, int64_t end) {
+    pack_signs(isa, in + begin * w * c, (end - begin) * w, c, out + begin * w * words);
+  });
+  return signs;
+}
+
+void XnorNetwork::run_binary(const BinaryConvLayer& layer, const torch::Tensor& input_signs,
+                             const float* residual, torch::Tensor* values, torch::Tensor* signs) {
+  BinaryConvGeometry g = layer.weights.geometry;
+  const int64_t n = input_signs.size(0);
+  g.in_h = input_signs.size(1);
+  g.in_w = input_signs.size(2);
+  const int64_t oh = g.out_h(), ow = g.out_w(), oc = g.out_channels, ow_words = g.out_words();
+  float* out_values = nullptr;
+  uint64_t* out_signs = nullptr;
+  if (values != nullptr) {
+    *values = torch::empty({n, oh, ow, oc}, torch::kFloat);
+    out_values = values->data_ptr<float>();
+  }
+  if (signs != nullptr) {
+    *signs = torch::empty({n, oh, ow, ow_words}, torch::kLong);
+    out_signs = word_ptr(*signs);
+  }
+  const uint64_t* in = word_ptr(input_signs);
+  const uint64_t* weights = layer.weights.bits.data();
+  const int64_t image_words = g.in_h * g.in_w * g.words();
+  const KernelIsa isa = isa_;
+  at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int32_t> dots(static_cast<size_t>(ow * oc));
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t image = row / oh, oy = row % oh;
+      binary_conv_row(isa, g, weights, in + image * image_words, oy, dots.data());
+      const int64_t pixel = row * ow;
+      if (out_values != nullptr) {
+        affine_rows(layer.affine, dots.data(), ow,
+                    residual != nullptr ? residual + pixel * oc : nullptr, out_values + pixel * oc,
+                    out_signs != nullptr ? out_signs + pixel * ow_words : nullptr);
+      } else {
+        threshold_rows(layer.threshold, dots.data(), ow, out_signs + pixel * ow_words);
+      }
+    }
+  });
+}
+
+XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z) {
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  Activation out;
+  if (!block.bireal) {
+    // x = z (no ReLU at 1 bit); h = sign(bn1(conv1(sign x))); out = bn2(conv2(h)) + shortcut.
+    auto t = Clock::now();
+    torch::Tensor h_signs;
+    run_binary(block.conv1, z.signs, nullptr, nullptr, &h_signs);
+    if (profiling_) record(block.conv1.name, "xnor", seconds_since(t));
+    torch::Tensor shortcut = z.values;
+    if (block.has_downsample) {
+      t = Clock::now();
+      run_binary(block.binary_downsample, z.signs, nullptr, &shortcut, nullptr);
+      if (profiling_) record(block.binary_downsample.name, "xnor", seconds_since(t));
+    }
+    t = Clock::now();
+    run_binary(block.conv2, h_signs, shortcut.data_ptr<float>(), &out.values, &out.signs);
+    if (profiling_) record(block.conv2.name, "xnor", seconds_since(t));
+    return out;
+  }
+  // Bi-Real: u = bn1(conv1(sign z)) + shortcut(z); out = bn2(conv2(sign u)) + u.
+  torch::Tensor shortcut = z.values;
+  if (block.has_downsample) {
+    auto t = Clock::now();
+    torch::Tensor x = as_nchw(z.values);
+    if (block.pool > 1) {
+      x = torch::avg_pool2d(x, {block.pool, block.pool}, {block.pool, block.pool}, {0, 0}, true);
+    }
+    const torch::Tensor pooled = to_nhwc(x);  // no copy: pooling kept the channels-last layout
+    const int64_t n = pooled.size(0), h = pooled.size(1), w = pooled.size(2), c = pooled.size(3);
+    const int64_t out_channels = static_cast<int64_t>(block.float_downsample_bn.alpha.size());
+    shortcut = torch::empty({n, h, w, out_channels}, torch::kFloat);
+    const float* in = pooled.data_ptr<float>();
+    float* out = shortcut.data_ptr<float>();
+    const KernelIsa isa = isa_;
+    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+      float_conv1x1_rows(isa, in + begin * w * c, (end - begin) * w, c,
+                         block.float_downsample.data(), out_channels,
+                         block.float_downsample_bn.alpha.data(),
+                         block.float_downsample_bn.beta.data(), out + begin * w * out_channels);
+    });
+    if (profiling_) record(block.name + ".downsample", "float", seconds_since(t));
+  }
+  auto t = Clock::now();
+  Activation u;
+  run_binary(block.conv1, z.signs, shortcut.data_ptr<float>(), &u.values, &u.signs);
+  if (profiling_) record(block.conv1.name, "xnor", seconds_since(t));
+  t = Clock::now();
+  run_binary(block.conv2, u.signs, u.values.data_ptr<float>(), &out.values, &out.signs);
+  if (profiling_) record(block.conv2.name, "xnor", seconds_since(t));
+  return out;
+}
+
+torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
+  torch::InferenceMode inference;
+  if (!binary_) return network_->forward(images);
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  current_.clear();
+  auto t = Clock::now();
+  // The images' own layout: the stem then rounds exactly as the float path's does.
+  torch::Tensor y = stem_bn_->forward(stem_conv_->forward(images.to(torch::kFloat)));
+  if (imagenet_stem_) y = torch::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
+  Activation z;
+  z.values = to_nhwc(y);
+  z.signs = packed_signs(z.values);
+  if (profiling_) record("stem", "float", seconds_since(t));
+  for (const auto& block : blocks_) z = run_block(block, std::move(z));
+  t = Clock::now();
+  torch::Tensor features = as_nchw(z.values);
+  if (relu_features_) features = torch::relu(features);
+  features = torch::adaptive_avg_pool2d(features, {1, 1}).flatten(1);
+  torch::Tensor logits = fc_->forward(features);
+  if (profiling_) {
+    record("head", "float", seconds_since(t));
+    // Steps come in plan order, so a later forward adds to the same entries.
+    if (times_.size() != current_.size()) {
+      times_ = current_;
+    } else {
+      for (size_t i = 0; i < times_.size(); ++i) times_[i].seconds += current_[i].seconds;
+    }
+  }
+  return logits;
+}
+
+}  // namespace ctmq::engine

@@ -1,0 +1,89 @@
+#pragma once
+// Runs an exported network with its W1A1 convolutions as XNOR-popcount (binary_conv.h) and
+// everything else (the stem, the classifier, Bi-Real's real-valued downsample path, BatchNorms
+// that feed a float stream) through LibTorch in float, as the float path does. The logits equal
+// the float path's up to the float round-off of the per-channel epilogue: the integer dot
+// products are exact. See docs/engine.md.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/epilogue.h"
+#include "ctmq/models/network.h"
+
+namespace ctmq {
+
+class QuantConv2dImpl;
+class BatchNorm2dImpl;
+class QuantLinearImpl;
+
+namespace engine {
+
+/// A W1A1 convolution with its BatchNorm folded: weights packed, the affine epilogue and, where
+/// only the sign of the result is used, its integer thresholds.
+struct BinaryConvLayer {
+  std::string name;
+  PackedBinaryWeights weights;
+  ChannelAffine affine;
+  ChannelThreshold threshold;
+};
+
+/// Wall time of one step of the plan, summed over the forwards since the last reset.
+struct StepTime {
+  std::string name;
+  std::string kind;  ///< "xnor" or "float"
+  double seconds = 0.0;
+};
+
+/// The XNOR engine for one network (a ResNet of models/resnet.h).
+class XnorNetwork {
+ public:
+  /// Builds the plan from a network in eval mode whose binary layers hold dequantized 1-bit
+  /// weights (ExportedModel::network()). A network not at W1A1 runs entirely in float.
+  explicit XnorNetwork(std::shared_ptr<QuantNetworkImpl> network,
+                       KernelIsa isa = best_kernel_isa());
+  ~XnorNetwork();
+
+  /// Logits (N, num_classes) of images (N, in_channels, H, W).
+  torch::Tensor forward(const torch::Tensor& images);
+
+  /// Convolutions that run as XNOR-popcount (0: the network is not W1A1).
+  int64_t binary_layers() const;
+  KernelIsa isa() const { return isa_; }
+
+  /// Per-step times, recorded while profiling is on (off by default: it adds a clock read per
+  /// step).
+  void set_profiling(bool on) { profiling_ = on; }
+  std::vector<StepTime> step_times() const { return times_; }
+  void reset_step_times();
+
+ private:
+  struct Block;
+  struct Activation;
+
+  Activation run_block(const Block& block, Activation z);
+  void run_binary(const BinaryConvLayer& layer, const torch::Tensor& input_signs,
+                  const float* residual, torch::Tensor* values, torch::Tensor* signs);
+  torch::Tensor packed_signs(const torch::Tensor& values);
+  void record(const std::string& name, const char* kind, double seconds);
+
+  std::shared_ptr<QuantNetworkImpl> network_;
+  KernelIsa isa_;
+  bool binary_ = false;
+  bool imagenet_stem_ = false;
+  bool relu_features_ = false;
+  std::shared_ptr<QuantConv2dImpl> stem_conv_;
+  std::shared_ptr<BatchNorm2dImpl> stem_bn_;
+  std::shared_ptr<QuantLinearImpl> fc_;
+  std::vector<Block> blocks_;
+  bool profiling_ = false;
+  std::vector<StepTime> times_;
+  std::vector<StepTime> current_;
+};
+
+}  // namespace engine
+}  // namespace ctmq

@@ -1,0 +1,144 @@
+// The XNOR-popcount kernels against LibTorch's float conv2d on +-1 tensors with 0 padding, which
+// is what training computes: integer dot products, so every comparison is exact.
+
+#include "ctmq/engine/binary_conv.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace ctmq::test {
+namespace {
+
+using engine::BinaryConvGeometry;
+using engine::KernelIsa;
+
+std::vector<KernelIsa> kernel_isas() {
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (engine::cpu_has_avx2()) isas.push_back(KernelIsa::kAvx2);
+  return isas;
+}
+
+// +-1 values; sign(x) of training (x >= 0 -> +1).
+torch::Tensor random_signs(std::vector<int64_t> shape) {
+  return torch::where(torch::randn(shape).ge(0), 1.0f, -1.0f);
+}
+
+// Packs a (N, C, H, W) +-1 tensor channels-last with the kernels' own packer.
+std::vector<uint64_t> pack_input(KernelIsa isa, const torch::Tensor& x) {
+  const torch::Tensor nhwc = x.permute({0, 2, 3, 1}).contiguous();
+  const int64_t pixels = x.size(0) * x.size(2) * x.size(3);
+  std::vector<uint64_t> packed(static_cast<size_t>(pixels * engine::words_for(x.size(1))));
+  engine::pack_signs(isa, nhwc.data_ptr<float>(), pixels, x.size(1), packed.data());
+  return packed;
+}
+
+// Runs the kernel over every row of every image: (N, H_out, W_out, O) dot products.
+torch::Tensor xnor_conv(KernelIsa isa, const torch::Tensor& x, const torch::Tensor& w,
+                        int64_t stride, int64_t pad) {
+  BinaryConvGeometry g;
+  g.in_h = x.size(2);
+  g.in_w = x.size(3);
+  g.channels = x.size(1);
+  g.out_channels = w.size(0);
+  g.kernel = w.size(2);
+  g.stride = stride;
+  g.pad = pad;
+  const torch::Tensor wc = w.contiguous();
+  const engine::PackedBinaryWeights packed = engine::pack_binary_weights(g, wc.data_ptr<float>());
+  const std::vector<uint64_t> input = pack_input(isa, x);
+  torch::Tensor dots = torch::empty({x.size(0), g.out_h(), g.out_w(), g.out_channels}, torch::kInt);
+  const int64_t image_words = g.in_h * g.in_w * g.words();
+  for (int64_t n = 0; n < x.size(0); ++n) {
+    for (int64_t oy = 0; oy < g.out_h(); ++oy) {
+      engine::binary_conv_row(isa, g, packed.bits.data(), input.data() + n * image_words, oy,
+                              dots[n][oy].data_ptr<int32_t>());
+    }
+  }
+  return dots;
+}
+
+struct ConvCase {
+  int64_t channels, out_channels, height, width, kernel, stride, pad;
+};
+
+std::string case_name(const ConvCase& c) {
+  return "C" + std::to_string(c.channels) + "_O" + std::to_string(c.out_channels) + "_" +
+         std::to_string(c.height) + "x" + std::to_string(c.width) + "_k" +
+         std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" + std::to_string(c.pad);
+}
+
+// gtest prints parameters in the test list (ctest's names): this shape, not the struct's bytes.
+void PrintTo(const ConvCase& c, std::ostream* os) {
+  *os << case_name(c);
+}
+
+class BinaryConvKernel : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(BinaryConvKernel, EqualsFloatConvWithZeroPadding) {
+  const ConvCase& c = GetParam();
+  torch::manual_seed(static_cast<uint64_t>(c.channels * 1000 + c.out_channels));
+  const torch::Tensor x = random_signs({2, c.channels, c.height, c.width});
+  const torch::Tensor w = random_signs({c.out_channels, c.channels, c.kernel, c.kernel});
+  // Float sums of +-1 below 2^24 are exact, so this is the integer result.
+  const torch::Tensor expected =
+      torch::conv2d(x, w, {}, {c.stride, c.stride}, {c.pad, c.pad}).permute({0, 2, 3, 1});
+  for (KernelIsa isa : kernel_isas()) {
+    const torch::Tensor dots = xnor_conv(isa, x, w, c.stride, c.pad);
+    ASSERT_EQ(dots.sizes(), expected.sizes()) << engine::kernel_isa_name(isa);
+    EXPECT_TRUE(torch::equal(dots.to(torch::kFloat), expected))
+        << engine::kernel_isa_name(isa) << ": "
+        << (dots.to(torch::kFloat) - expected).abs().max().item<float>() << " largest difference";
+  }
+}
+
+// Channel counts around the 64-bit word and the 16-lane block; odd sizes; every padding case
+// (corners, edges, rows and columns where the kernel overhangs both sides, 1-pixel images).
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, BinaryConvKernel,
+    ::testing::Values(ConvCase{1, 1, 5, 5, 3, 1, 1}, ConvCase{3, 5, 7, 6, 3, 1, 1},
+                      ConvCase{63, 17, 6, 7, 3, 1, 1}, ConvCase{64, 16, 5, 5, 3, 1, 1},
+                      ConvCase{65, 33, 5, 4, 3, 2, 1}, ConvCase{130, 7, 7, 7, 3, 2, 1},
+                      ConvCase{127, 48, 8, 8, 3, 2, 1}, ConvCase{200, 31, 3, 3, 3, 1, 1},
+                      ConvCase{70, 9, 1, 1, 3, 1, 1}, ConvCase{70, 9, 2, 1, 3, 2, 1},
+                      ConvCase{33, 19, 6, 6, 3, 1, 0}, ConvCase{33, 19, 7, 7, 5, 2, 2},
+                      ConvCase{96, 40, 7, 7, 1, 2, 0}, ConvCase{129, 65, 5, 6, 1, 1, 0},
+                      ConvCase{17, 3, 4, 4, 3, 1, 2}),
+    [](const ::testing::TestParamInfo<ConvCase>& info) { return case_name(info.param); });
+
+TEST(PackSigns, SignOfZeroIsPlusOneAndNanMinusOne) {
+  // sign() in training: x >= 0 -> +1 (clear bit), anything else -> -1 (set bit).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> values = {0.f,
+                               -0.f,
+                               1.f,
+                               -1.f,
+                               nan,
+                               1e-30f,
+                               -1e-30f,
+                               std::numeric_limits<float>::infinity(),
+                               -std::numeric_limits<float>::infinity()};
+  std::vector<bool> negative = {false, false, false, true, true, false, true, false, true};
+  // Repeat over 75 channels so the vector and tail paths both see each value.
+  const int64_t channels = 75;
+  std::vector<float> x(static_cast<size_t>(channels * 2));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = values[(i * 7) % values.size()];
+  for (KernelIsa isa : kernel_isas()) {
+    std::vector<uint64_t> packed(4, ~uint64_t{0});
+    engine::pack_signs(isa, x.data(), 2, channels, packed.data());
+    for (int64_t p = 0; p < 2; ++p) {
+      for (int64_t c = 0; c < 128; ++c) {
+        const bool bit = (packed[static_cast<size_t>(p * 2 + c / 64)] >> (c % 64)) & 1;
+        const bool want =
+            c < channels && negative[(static_cast<size_t>(p * channels + c) * 7) % values.size()];
+        EXPECT_EQ(bit, want) << engine::kernel_isa_name(isa) << " pixel " << p << " channel " << c;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ctmq::test

@@ -1,0 +1,176 @@
+// The XNOR engine against the float path (ExportedModel::forward) on exported W1A1 networks:
+// equal Top-1 and logits within 1e-4 relative. The integer dot products are exact; only the
+// float epilogue's round-off differs, plus the rare activation whose float value lies within
+// round-off of 0, where the float path's own conv rounding decides its sign.
+
+#include "ctmq/engine/xnor_network.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "ctmq/data/small_datasets.h"
+#include "ctmq/io/export.h"
+#include "ctmq/io/exported_model.h"
+#include "ctmq/models/batch_norm.h"
+#include "support/prerequisite.h"
+#include "support/temp_dir.h"
+#include "support/tiny_network.h"
+
+namespace ctmq::test {
+namespace {
+
+using engine::KernelIsa;
+using engine::XnorNetwork;
+
+std::vector<KernelIsa> network_isas() {
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (engine::cpu_has_avx2()) isas.push_back(KernelIsa::kAvx2);
+  return isas;
+}
+
+// BatchNorm statistics and affine parameters away from their initial values, as after
+// training: with mean 0, bias 0 a binary conv's output is 0 wherever its dot product is, and
+// sign() of the float path's rounding noise would decide it.
+void randomize_batch_norms(QuantNetworkImpl& network) {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : network.modules()) {
+    auto bn = std::dynamic_pointer_cast<BatchNorm2dImpl>(module);
+    if (!bn) continue;
+    bn->weight.uniform_(0.5, 1.5).mul_(torch::where(torch::rand_like(bn->weight).lt(0.1), -1, 1));
+    bn->bias.normal_(0, 0.5);
+    bn->running_mean.normal_(0, 20);
+    bn->running_var.uniform_(50, 400);
+  }
+}
+
+// A W1A1 network with random weights, exported and loaded back.
+ExportedModel exported_w1a1(const NetworkConfig& config, const std::string& path, uint64_t seed) {
+  torch::manual_seed(seed);
+  auto network = make_network(config);
+  network->set_bits(1, 1);
+  randomize_batch_norms(*network);
+  network->eval();
+  export_network(*network, config, path);
+  return ExportedModel::load(path);
+}
+
+void expect_same_logits(const torch::Tensor& engine, const torch::Tensor& reference,
+                        const std::string& what) {
+  ASSERT_EQ(engine.sizes(), reference.sizes()) << what;
+  // 1e-4 relative to the logits' scale: the epilogue's float round-off, carried through the
+  // pooling and the classifier.
+  const double scale = reference.abs().max().item<double>();
+  const double worst = (engine - reference).abs().max().item<double>();
+  EXPECT_LE(worst, 1e-4 * scale) << what << ": logits differ by " << worst << " (scale " << scale
+                                 << ")";
+  EXPECT_TRUE(torch::equal(engine.argmax(1), reference.argmax(1))) << what << ": Top-1 differs";
+}
+
+struct NetworkCase {
+  std::string block;
+  int64_t size;
+};
+
+void PrintTo(const NetworkCase& c, std::ostream* os) {
+  *os << c.block << " at " << c.size << "x" << c.size;
+}
+
+class XnorResNet20 : public ::testing::TestWithParam<NetworkCase> {};
+
+TEST_P(XnorResNet20, MatchesTheFloatPathOnRandomInputs) {
+  const NetworkCase& c = GetParam();
+  TempDir dir("xnor");
+  ExportedModel model = exported_w1a1(tiny_network_config(c.block, "dorefa", "pact", 10),
+                                      dir.path() + "/model.ctmqx", 5);
+  torch::manual_seed(6);
+  const torch::Tensor x = torch::randn({3, 1, c.size, c.size});
+  const torch::Tensor reference = model.forward(x);
+  for (KernelIsa isa : network_isas()) {
+    XnorNetwork engine(model.network(), isa);
+    EXPECT_EQ(engine.binary_layers(), c.block == "basic" ? 20 : 18);
+    expect_same_logits(engine.forward(x), reference, c.block + " " + engine::kernel_isa_name(isa));
+  }
+}
+
+// Odd and even sizes: the stride-2 convolutions see both border cases.
+INSTANTIATE_TEST_SUITE_P(Blocks, XnorResNet20,
+                         ::testing::Values(NetworkCase{"basic", 28}, NetworkCase{"bireal", 28},
+                                           NetworkCase{"basic", 13}, NetworkCase{"bireal", 11}),
+                         [](const ::testing::TestParamInfo<NetworkCase>& info) {
+                           return info.param.block + "_" + std::to_string(info.param.size);
+                         });
+
+TEST(XnorResNet18, MatchesTheFloatPathAt224) {
+  TempDir dir("xnor18");
+  for (const std::string block : {"basic", "bireal"}) {
+    NetworkConfig config = tiny_network_config(block, "dorefa", "pact", 1000);
+    config.arch = Arch::kResNet18;
+    config.in_channels = 3;
+    ExportedModel model = exported_w1a1(config, dir.path() + "/" + block + ".ctmqx", 7);
+    torch::manual_seed(8);
+    const torch::Tensor x = torch::randn({1, 3, 224, 224});
+    const torch::Tensor reference = model.forward(x);
+    XnorNetwork engine(model.network());
+    expect_same_logits(engine.forward(x), reference, "resnet18 " + block);
+  }
+}
+
+TEST(XnorNetwork, ProfilesEveryStep) {
+  TempDir dir("xnorprof");
+  ExportedModel model = exported_w1a1(tiny_network_config("bireal", "dorefa", "pact", 10),
+                                      dir.path() + "/model.ctmqx", 9);
+  XnorNetwork engine(model.network());
+  engine.set_profiling(true);
+  const torch::Tensor x = torch::randn({2, 1, 28, 28});
+  engine.forward(x);
+  engine.forward(x);
+  const auto times = engine.step_times();
+  // stem, 9 blocks x 2 binary convs, 2 float downsamples, head
+  ASSERT_EQ(times.size(), 1u + 18u + 2u + 1u);
+  EXPECT_EQ(times.front().name, "stem");
+  EXPECT_EQ(times.back().name, "head");
+  for (const auto& t : times) EXPECT_GT(t.seconds, 0.0) << t.name;
+}
+
+TEST(XnorNetwork, RunsNetworksThatAreNotW1A1InFloat) {
+  TempDir dir("xnorfloat");
+  const NetworkConfig config = tiny_network_config("basic", "dorefa", "pact", 10);
+  torch::manual_seed(10);
+  auto network = make_network(config);
+  network->set_bits(2, 2);
+  network->eval();
+  const std::string path = dir.path() + "/model.ctmqx";
+  export_network(*network, config, path);
+  ExportedModel model = ExportedModel::load(path);
+  XnorNetwork engine(model.network());
+  EXPECT_EQ(engine.binary_layers(), 0);
+  const torch::Tensor x = torch::randn({2, 1, 28, 28});
+  EXPECT_TRUE(torch::equal(engine.forward(x), model.forward(x)));
+}
+
+TEST(XnorNetwork, SameTop1AsTheFloatPathOnFashionMnist) {
+  const std::string root = CTMQ_FASHION_MNIST_DIR;
+  CTMQ_REQUIRE(std::filesystem::exists(root + "/t10k-images-idx3-ubyte.gz") ||
+                   std::filesystem::exists(root + "/t10k-images-idx3-ubyte"),
+               "dataset-fashion-mnist (" CTMQ_FASHION_MNIST_DIR ")");
+  TempDir dir("xnorfmnist");
+  ExportedModel model = exported_w1a1(tiny_network_config("bireal", "dorefa", "pact", 10),
+                                      dir.path() + "/model.ctmqx", 12);
+  const data::ImageTensorSet test_set = data::read_fashion_mnist(root, /*train=*/false);
+  XnorNetwork engine(model.network());
+  const int64_t images = 2000;  // of 10,000: the float path is the slow half of this test
+  for (int64_t start = 0; start < images; start += 500) {
+    const torch::Tensor x = test_set.images.slice(0, start, start + 500)
+                                .to(torch::kFloat)
+                                .div(255)
+                                .sub(0.2860)
+                                .div(0.3530);
+    expect_same_logits(engine.forward(x), model.forward(x),
+                       "images " + std::to_string(start) + "+");
+  }
+}
+
+}  // namespace
+}  // namespace ctmq::test
