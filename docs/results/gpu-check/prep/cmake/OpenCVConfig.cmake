@@ -1,4 +1,4 @@
-# Bookworm's OpenCV 4.6 libraries, carried (codec libraries beyond PNG/JPEG are trap stubs).
+# Bookworm's OpenCV 4.6 libraries, carried (codec libraries beyond PNG/JPEG/WebP are stubs whose functions return 0).
 get_filename_component(_p "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 set(OpenCV_VERSION 4.6.0)
 set(OpenCV_INCLUDE_DIRS ${_p}/include/opencv4)
