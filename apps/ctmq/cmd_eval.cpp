@@ -35,7 +35,11 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
   CLI::Option* format =
       command->add_option("--format", flags->options.format, "Dataset format with --data")
           ->transform(CLI::CheckedTransformer(choice_map<DataFormat>()));
-  command->add_option("--split", flags->options.split, "Split to score")
+  command
+      ->add_option("--split", flags->options.split,
+                   "Split to score: train, val (data.val_split's held-out training images "
+                   "where the spec sets it, else the dataset's own split) or test (the "
+                   "dataset's own validation/test split)")
       ->transform(CLI::CheckedTransformer(choice_map<Split>()))
       ->default_str("val");
   command->add_option("--limit", flags->options.limit,

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/engine/xnor_network.h"
@@ -25,6 +25,12 @@ DataSpec eval_data_spec(const EvalOptions& options) {
     }
   }
   if (options.limit >= 0) {
+    if (options.split == Split::kVal && data.val_split > 0) {
+      throw SpecError("--limit: the val split is data.val_split's " +
+                      std::to_string(data.val_split) +
+                      " held-out training images, which take no limit (score all of them, or "
+                      "--split train or test)");
+    }
     (options.split == Split::kTrain ? data.train_limit : data.val_limit) = options.limit;
   }
   if (options.batch_size > 0) data.batch_size = options.batch_size;
@@ -79,7 +85,10 @@ nlohmann::json evaluate(const EvalOptions& options) {
   }
   // With one process the train loader pads nothing and augmentation is off above, so it
   // scores every training image once (in shuffled order, which the sums do not notice).
-  DataLoader& loader = options.split == Split::kTrain ? *splits.train : *splits.val;
+  // Without data.val_split the dataset's own split is both val and test.
+  DataLoader& loader = options.split == Split::kTrain                 ? *splits.train
+                       : options.split == Split::kTest && splits.test ? *splits.test
+                                                                      : *splits.val;
   EvalMetrics metrics = evaluate_split(forward, loader, device, nullptr);
   result["split"] = choice_name(options.split);
   result["images"] = metrics.images;

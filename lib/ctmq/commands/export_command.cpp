@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/commands/deploy_metadata.h"
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"

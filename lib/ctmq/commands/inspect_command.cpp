@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/io/checkpoint_network.h"
 
 namespace ctmq {
 

@@ -8,6 +8,7 @@
 #include "ctmq/data/image_folder_source.h"
 #include "ctmq/data/rng.h"
 #include "ctmq/data/tensor_source.h"
+#include "ctmq/data/val_split.h"
 
 namespace ctmq {
 namespace data {
@@ -39,8 +40,18 @@ int64_t report_scan_bad_files(const ImageFolderIndex& index, const DataSpec& spe
   return static_cast<int64_t>(index.bad_files.size());
 }
 
-DatasetSources open_imagenet(const DataSpec& spec, bool with_val) {
-  DatasetSources sources;
+/// A dataset's splits as it ships them.
+struct NativeSources {
+  std::shared_ptr<const SampleSource> train;        ///< augmented (data.augment)
+  std::shared_ptr<const SampleSource> train_plain;  ///< the same images, eval transform
+  std::shared_ptr<const SampleSource> val;          ///< the dataset's validation/test split
+  int64_t num_classes = 0;
+  int64_t bad_train = 0;
+  int64_t bad_val = 0;
+};
+
+NativeSources open_imagenet(const DataSpec& spec, bool with_val) {
+  NativeSources sources;
   const auto classes = imagenet_classes(spec.root);
   ScanOptions options;
   options.val_labels = spec.val_labels;
@@ -50,6 +61,8 @@ DatasetSources open_imagenet(const DataSpec& spec, bool with_val) {
   sources.num_classes = static_cast<int64_t>(classes.size());
   sources.train = std::make_shared<ImageFolderSource>(train, ImageTransform::kTrain,
                                                       spec.image_size, spec.resize);
+  sources.train_plain = std::make_shared<ImageFolderSource>(train, ImageTransform::kEval,
+                                                            spec.image_size, spec.resize);
   if (with_val) {
     auto val =
         std::make_shared<ImageFolderIndex>(scan_image_folder(spec.root, "val", classes, options));
@@ -60,8 +73,8 @@ DatasetSources open_imagenet(const DataSpec& spec, bool with_val) {
   return sources;
 }
 
-DatasetSources open_small(const DataSpec& spec, bool with_val) {
-  DatasetSources sources;
+NativeSources open_small(const DataSpec& spec, bool with_val) {
+  NativeSources sources;
   const bool fmnist = spec.format == DataFormat::kFashionMnist;
   const bool cifar100 = spec.format == DataFormat::kCifar100;
   const Normalization norm = fmnist     ? kFashionMnistNormalization
@@ -73,9 +86,11 @@ DatasetSources open_small(const DataSpec& spec, bool with_val) {
   ImageTensorSet train = read(true);
   sources.num_classes = train.num_classes;
   const int64_t padding = spec.augment ? spec.crop_padding : 0;
+  const std::string train_name = spec.root + " (" + choice_name(spec.format) + " train)";
+  // Both sources share the image tensor.
+  sources.train_plain = std::make_shared<TensorSource>(train, false, 0, norm, train_name);
   sources.train =
-      std::make_shared<TensorSource>(std::move(train), spec.augment, padding, norm,
-                                     spec.root + " (" + choice_name(spec.format) + " train)");
+      std::make_shared<TensorSource>(std::move(train), spec.augment, padding, norm, train_name);
   if (with_val) {
     sources.val = std::make_shared<TensorSource>(
         read(false), false, 0, norm, spec.root + " (" + choice_name(spec.format) + " test)");
@@ -97,11 +112,23 @@ std::vector<int64_t> limited_subset(int64_t n, int64_t limit) {
 }
 
 DatasetSources open_sources(const DataSpec& spec, bool with_val) {
+  NativeSources native = spec.format == DataFormat::kImageNet ? open_imagenet(spec, with_val)
+                                                              : open_small(spec, with_val);
   DatasetSources sources;
-  sources = spec.format == DataFormat::kImageNet ? open_imagenet(spec, with_val)
-                                                 : open_small(spec, with_val);
+  sources.num_classes = native.num_classes;
+  sources.bad_train = native.bad_train;
+  sources.bad_val = native.bad_val;
+  sources.train = native.train;
+  if (native.val) sources.val = apply_limit(native.val, spec.val_limit);
+  if (spec.val_split > 0) {
+    HeldOutSplit split = hold_out_balanced(*native.train, native.num_classes, spec.val_split);
+    sources.train = std::make_shared<SubsetSource>(native.train, std::move(split.kept));
+    if (with_val) {
+      sources.test = sources.val;
+      sources.val = std::make_shared<SubsetSource>(native.train_plain, std::move(split.held_out));
+    }
+  }
   sources.train = apply_limit(sources.train, spec.train_limit);
-  if (sources.val) sources.val = apply_limit(sources.val, spec.val_limit);
   return sources;
 }
 
@@ -129,7 +156,11 @@ DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_
 
   DataSplits splits;
   splits.train = std::make_unique<DataLoader>(sources.train, train, sources.bad_train);
-  splits.val = std::make_unique<DataLoader>(sources.val, val, sources.bad_val);
+  // Held-out training images: the training scan's bad files were already left out.
+  splits.val = std::make_unique<DataLoader>(sources.val, val, sources.test ? 0 : sources.bad_val);
+  if (sources.test) {
+    splits.test = std::make_unique<DataLoader>(sources.test, val, sources.bad_val);
+  }
   splits.num_classes = sources.num_classes;
   splits.in_channels = sources.train->channels();
   splits.image_size = sources.train->height();

@@ -10,6 +10,12 @@
 // seed-independent permutation of the split (then restored to dataset order), so a limited
 // run sees the same roughly class-balanced subset whatever its seed.
 //
+// Validation: with data.val_split = N, N training images (data/val_split.h), without
+// augmentation, are the validation split and the dataset's own validation/test split becomes
+// the test split (data.val_limit limits it; data.train_limit limits the remaining training
+// images). With N = 0 the dataset's own split is the validation split and there is no test
+// split.
+//
 // Small datasets use their native size (28 or 32) whatever data.image_size says.
 
 #include <cstdint>
@@ -23,6 +29,7 @@ namespace ctmq {
 struct DataSplits {
   std::unique_ptr<DataLoader> train;
   std::unique_ptr<DataLoader> val;
+  std::unique_ptr<DataLoader> test;  ///< null without data.val_split
   int64_t num_classes = 0;
   int64_t in_channels = 0;
   int64_t image_size = 0;
@@ -37,15 +44,16 @@ DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_
 
 namespace data {
 
-/// The two splits as sample sources, before any loader; also used by the benchmark.
+/// The splits as sample sources, before any loader; also used by the benchmark.
 struct DatasetSources {
   std::shared_ptr<const SampleSource> train, val;
+  std::shared_ptr<const SampleSource> test;  ///< null without data.val_split
   int64_t num_classes = 0;
   int64_t bad_train = 0;  ///< files left out at scan time
   int64_t bad_val = 0;
 };
 
-/// Builds the sources of `spec`; `with_val` = false skips the val split (benchmark).
+/// Builds the sources of `spec`; `with_val` = false skips the val and test splits (benchmark).
 DatasetSources open_sources(const DataSpec& spec, bool with_val = true);
 
 /// Dataset indices kept by a limit: the first `limit` of a fixed permutation of 0..n-1, sorted.

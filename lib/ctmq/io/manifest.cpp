@@ -72,6 +72,7 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
     entry["epochs_done"] = record.epochs_done;
     entry["final"] = to_json(record.final_metrics);
     entry["best"] = to_json(record.best_metrics);
+    entry["test"] = to_json(record.test_metrics);
     entry["history"] = history_to_json(record.history);
     entry["wall_seconds"] = record.wall_seconds;
     stages.push_back(entry);
@@ -101,12 +102,14 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
       // The manifest keeps the rate; the rest of a stage's optimizer is the spec's.
       s.optimizer.lr = entry.at("lr").get<double>();
       s.init = init_source_from_json(entry.at("init_from"));
+      s.teacher = teacher_from_json(entry.value("teacher", nlohmann::json()));
       record.status = parse_status(entry.at("status").get<std::string>(), source);
       record.checkpoint =
           entry.at("checkpoint").is_null() ? "" : entry["checkpoint"].get<std::string>();
       record.epochs_done = entry.at("epochs_done").get<int64_t>();
       record.final_metrics = stage_metrics_from_json(entry.at("final"));
       record.best_metrics = best_metrics_from_json(entry.at("best"));
+      record.test_metrics = test_metrics_from_json(entry.value("test", nlohmann::json::object()));
       record.history = history_from_json(entry.at("history"));
       record.wall_seconds = entry.value("wall_seconds", 0.0);
       manifest.stages.push_back(record);
@@ -120,9 +123,11 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
 std::string metrics_jsonl(const Manifest& manifest) {
   std::string out;
   for (const auto& record : manifest.stages) {
-    for (const auto& epoch : record.history) {
+    for (size_t i = 0; i < record.history.size(); ++i) {
       // Wall-clock figures differ between identical runs; metrics.jsonl must not.
-      out += to_json(epoch, /*wall_clock=*/false).dump() + "\n";
+      nlohmann::json line = to_json(record.history[i], /*wall_clock=*/false);
+      if (i + 1 == record.history.size()) line.update(to_json(record.test_metrics));
+      out += line.dump() + "\n";
     }
   }
   return out;

@@ -39,6 +39,7 @@ struct StageRecord {
   int64_t epochs_done = 0;
   std::optional<StageMetrics> final_metrics;
   std::optional<BestMetrics> best_metrics;
+  std::optional<TestMetrics> test_metrics;  ///< data.val_split: the final weights on test
   std::vector<EpochMetrics> history;
   double wall_seconds = 0.0;
 };
@@ -64,7 +65,8 @@ void save_manifest(const RunPaths& paths, const Manifest& manifest);
 Manifest load_manifest(const RunPaths& paths);
 
 /// The lines of metrics.jsonl: every history entry of every stage, in plan order, without
-/// the wall-clock fields (so two identical runs write identical files).
+/// the wall-clock fields (so two identical runs write identical files). A stage's last line
+/// also carries its test metrics, where it has them.
 std::string metrics_jsonl(const Manifest& manifest);
 
 }  // namespace ctmq

@@ -48,6 +48,14 @@ struct StageMetrics {
   int64_t epoch = 0;
 };
 
+/// The test split's score of a stage's final weights (data.val_split), taken once when the
+/// stage ends.
+struct TestMetrics {
+  double loss = 0.0;
+  double top1 = 0.0;
+  double top5 = 0.0;
+};
+
 /// The epoch with the best validation Top-1 so far.
 struct BestMetrics {
   double val_top1 = 0.0;
@@ -84,6 +92,9 @@ EpochMetrics epoch_metrics_from_json(const nlohmann::json& doc);
 
 nlohmann::json to_json(const std::optional<StageMetrics>& metrics);  ///< {} when absent
 std::optional<StageMetrics> stage_metrics_from_json(const nlohmann::json& doc);
+
+nlohmann::json to_json(const std::optional<TestMetrics>& test);  ///< {} when absent
+std::optional<TestMetrics> test_metrics_from_json(const nlohmann::json& doc);
 
 nlohmann::json to_json(const std::optional<BestMetrics>& best);  ///< {} when absent
 std::optional<BestMetrics> best_metrics_from_json(const nlohmann::json& doc);

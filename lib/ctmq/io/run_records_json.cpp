@@ -82,6 +82,17 @@ std::optional<StageMetrics> stage_metrics_from_json(const json& doc) {
   return m;
 }
 
+json to_json(const std::optional<TestMetrics>& test) {
+  if (!test) return json::object();
+  return {{"test_loss", test->loss}, {"test_top1", test->top1}, {"test_top5", test->top5}};
+}
+
+std::optional<TestMetrics> test_metrics_from_json(const json& doc) {
+  if (doc.empty()) return std::nullopt;
+  return TestMetrics{doc.at("test_loss").get<double>(), doc.at("test_top1").get<double>(),
+                     doc.at("test_top5").get<double>()};
+}
+
 json to_json(const std::optional<BestMetrics>& best) {
   if (!best) return json::object();
   return {{"val_top1", best->val_top1}, {"val_top5", best->val_top5}, {"epoch", best->epoch}};

@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "ctmq/core/errors.h"
+#include "ctmq/spec/spec_parser.h"
+
 namespace ctmq {
 
 const Stage* StagePlan::find(const std::string& id) const {
@@ -54,6 +57,75 @@ InitSource init_source_from_json(const nlohmann::json& value) {
   return InitSource::stage(text);
 }
 
+nlohmann::json teacher_to_json(const std::optional<TeacherSource>& teacher) {
+  if (!teacher) return nullptr;
+  return {{"from", init_source_to_json(teacher->source)},
+          {"temperature", teacher->temperature},
+          {"weight", teacher->weight}};
+}
+
+std::optional<TeacherSource> teacher_from_json(const nlohmann::json& value) {
+  if (value.is_null()) return std::nullopt;
+  TeacherSource teacher;
+  teacher.source = init_source_from_json(value.at("from"));
+  teacher.temperature = value.at("temperature").get<double>();
+  teacher.weight = value.at("weight").get<double>();
+  return teacher;
+}
+
+namespace {
+
+const char kTeacherPath[] = "/distill/teacher";
+
+bool full_precision(const Stage& stage) {
+  return stage.w_bits >= kFullPrecisionBits && stage.a_bits >= kFullPrecisionBits;
+}
+
+/// Gives every student stage of the plan its teacher (distill.* of the spec).
+void assign_teachers(const ExperimentSpec& spec, StagePlan& plan) {
+  const std::string& name = spec.distill.teacher;
+  if (name == "none") return;
+  const int target_bits = static_cast<int>(spec.steps.bits.back());
+  std::optional<InitSource> fixed;  // the same teacher for every student
+  size_t teacher_index = 0;         // a named stage teaches only the stages after it
+  if (name == "pretrain" && spec.pretrain.checkpoint) {
+    fixed = InitSource::checkpoint(*spec.pretrain.checkpoint);
+  } else if (looks_like_stage_id(name)) {
+    const Stage* stage = plan.find(name);
+    if (!stage) {
+      throw SpecError(
+          std::string(kTeacherPath) + ": this plan has no stage \"" + name + "\"" +
+          (name == "pretrain" ? "" : " (its full-precision stages: pretrain, c1-fp, ...)"));
+    }
+    if (!full_precision(*stage)) {
+      throw SpecError(std::string(kTeacherPath) + ": stage \"" + name +
+                      "\" is low-bit; a teacher is a full-precision stage");
+    }
+    fixed = InitSource::stage(name);
+    teacher_index = static_cast<size_t>(stage - plan.stages.data());
+  } else if (name != "accurate") {
+    fixed = InitSource::checkpoint(name);
+  }
+  std::optional<InitSource> latest_accurate;  // for "accurate"
+  if (spec.pretrain.checkpoint) latest_accurate = InitSource::checkpoint(*spec.pretrain.checkpoint);
+  for (size_t i = 0; i < plan.stages.size(); ++i) {
+    Stage& stage = plan.stages[i];
+    if (full_precision(stage)) {
+      latest_accurate = InitSource::stage(stage.id);
+      continue;
+    }
+    const bool student =
+        spec.distill.stages == DistillStages::kLowBit || stage.w_bits == target_bits;
+    if (!student) continue;
+    std::optional<InitSource> source = fixed ? fixed : latest_accurate;
+    if (fixed && fixed->kind == InitSource::Kind::kStage && i < teacher_index) source.reset();
+    if (!source) continue;
+    stage.teacher = TeacherSource{*source, spec.distill.temperature, spec.distill.weight};
+  }
+}
+
+}  // namespace
+
 StagePlan make_stage_plan(const ExperimentSpec& spec) {
   StagePlan plan;
   const double base_lr = spec.optimizer.lr;
@@ -103,6 +175,9 @@ StagePlan make_stage_plan(const ExperimentSpec& spec) {
     accurate.cycle = cycle;
     accurate.epochs = spec.cycles.accurate_epochs;
     accurate.optimizer = with_lr(accurate_lr);
+    if (spec.cycles.accurate_warmup_epochs) {
+      accurate.optimizer.warmup_epochs = *spec.cycles.accurate_warmup_epochs;
+    }
     accurate.init = previous;
     plan.stages.push_back(accurate);
     previous = InitSource::stage(accurate.id);
@@ -115,6 +190,7 @@ StagePlan make_stage_plan(const ExperimentSpec& spec) {
       }
     }
   }
+  assign_teachers(spec, plan);
   return plan;
 }
 
@@ -128,7 +204,8 @@ nlohmann::json plan_to_json(const StagePlan& plan) {
                       {"a_bits", stage.a_bits},
                       {"epochs", stage.epochs},
                       {"lr", stage.lr()},
-                      {"init_from", init_source_to_json(stage.init)}});
+                      {"init_from", init_source_to_json(stage.init)},
+                      {"teacher", teacher_to_json(stage.teacher)}});
   }
   return {{"stages", stages}};
 }
@@ -136,18 +213,21 @@ nlohmann::json plan_to_json(const StagePlan& plan) {
 std::string plan_to_table(const StagePlan& plan) {
   std::ostringstream out;
   char line[256];
-  std::snprintf(line, sizeof(line), "%-3s %-12s %-9s %5s %6s %6s %7s %10s  %s\n", "#", "stage",
-                "phase", "cycle", "w_bits", "a_bits", "epochs", "lr", "init from");
+  std::snprintf(line, sizeof(line), "%-3s %-12s %-9s %5s %6s %6s %7s %10s  %-14s %s\n", "#",
+                "stage", "phase", "cycle", "w_bits", "a_bits", "epochs", "lr", "init from",
+                "teacher");
   out << line;
   int64_t total_epochs = 0;
   for (size_t i = 0; i < plan.stages.size(); ++i) {
     const Stage& s = plan.stages[i];
-    std::snprintf(line, sizeof(line), "%-3zu %-12s %-9s %5d %6d %6d %7lld %10.4g  %s\n", i,
+    const std::string init = s.init.kind == InitSource::Kind::kRandom
+                                 ? "(random)"
+                                 : init_source_to_json(s.init).get<std::string>();
+    const std::string teacher =
+        s.teacher ? init_source_to_json(s.teacher->source).get<std::string>() : "-";
+    std::snprintf(line, sizeof(line), "%-3zu %-12s %-9s %5d %6d %6d %7lld %10.4g  %-14s %s\n", i,
                   s.id.c_str(), phase_name(s.phase).c_str(), s.cycle, s.w_bits, s.a_bits,
-                  static_cast<long long>(s.epochs), s.lr(),
-                  s.init.kind == InitSource::Kind::kRandom
-                      ? "(random)"
-                      : init_source_to_json(s.init).get<std::string>().c_str());
+                  static_cast<long long>(s.epochs), s.lr(), init.c_str(), teacher.c_str());
     out << line;
     total_epochs += s.epochs;
   }

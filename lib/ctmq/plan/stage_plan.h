@@ -25,6 +25,16 @@ struct InitSource {
   bool operator==(const InitSource& other) const { return kind == other.kind && ref == other.ref; }
 };
 
+/// A full-precision network a stage learns from (knowledge distillation).
+struct TeacherSource {
+  InitSource source;  ///< kStage (an earlier full-precision stage) or kCheckpoint
+  double temperature = 1.0;
+  double weight = 0.0;  ///< of the KL term; the label loss gets 1 - weight
+  bool operator==(const TeacherSource& other) const {
+    return source == other.source && temperature == other.temperature && weight == other.weight;
+  }
+};
+
 /// One model at one bit depth, trained for `epochs` from the weights of `init`: everything its
 /// trainer needs, resolved from the spec.
 struct Stage {
@@ -37,6 +47,7 @@ struct Stage {
   /// The stage's optimizer and schedule; `optimizer.lr` is this stage's peak rate.
   OptimizerSpec optimizer;
   InitSource init;
+  std::optional<TeacherSource> teacher;  ///< distill.* resolved for this stage
 
   double lr() const { return optimizer.lr; }
 };
@@ -48,7 +59,10 @@ struct StagePlan {
 
 /// Builds the plan: pretrain (omitted when pretrain.checkpoint is set), the quantization-step
 /// phase c0-w<b>a<b> for each b of steps.bits, then per cycle k: ck-fp and the ladder again
-/// ("full") or only its last depth ("target").
+/// ("full") or only its last depth ("target"). With distill.teacher set, every student stage
+/// (distill.stages) gets its teacher; a teacher stage id teaches only the stages after it.
+/// Throws SpecError naming /distill/teacher when the teacher is a stage this plan lacks or a
+/// low-bit stage.
 StagePlan make_stage_plan(const ExperimentSpec& spec);
 
 /// "fp" for 32 bits, "w4a4" otherwise.
@@ -59,6 +73,11 @@ std::string phase_name(Phase phase);
 /// "checkpoint:<path>"; and back.
 nlohmann::json init_source_to_json(const InitSource& init);
 InitSource init_source_from_json(const nlohmann::json& value);
+
+/// The manifest's and `ctmq plan`'s text for a stage's teacher: null, or
+/// {"from": <init source text>, "temperature": T, "weight": w}; and back.
+nlohmann::json teacher_to_json(const std::optional<TeacherSource>& teacher);
+std::optional<TeacherSource> teacher_from_json(const nlohmann::json& value);
 
 nlohmann::json plan_to_json(const StagePlan& plan);
 /// Human-readable table for `ctmq plan`.

@@ -36,17 +36,33 @@ std::string metric_cells(const StageRecord& record) {
          " | " + cell(best ? std::optional<double>(best->val_top1) : std::nullopt);
 }
 
+/// " test Top-1 | test Top-5 |" cells (data.val_split runs).
+std::string test_cells(const StageRecord& record) {
+  const auto& test = record.test_metrics;
+  return " " + cell(test ? std::optional<double>(test->top1) : std::nullopt) + " | " +
+         cell(test ? std::optional<double>(test->top5) : std::nullopt) + " |";
+}
+
+bool has_test_metrics(const Manifest& manifest) {
+  for (const auto& record : manifest.stages) {
+    if (record.test_metrics) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string stage_table_markdown(const Manifest& manifest) {
+  const bool test = has_test_metrics(manifest);
   std::ostringstream out;
-  out << "| stage | bits (w/a) | epochs | status | val Top-1 | val Top-5 | best Top-1 |\n";
-  out << "| --- | --- | --- | --- | --- | --- | --- |\n";
+  out << "| stage | bits (w/a) | epochs | status | val Top-1 | val Top-5 | best Top-1 |"
+      << (test ? " test Top-1 | test Top-5 |" : "") << "\n";
+  out << "| --- | --- | --- | --- | --- | --- | --- |" << (test ? " --- | --- |" : "") << "\n";
   for (const auto& record : manifest.stages) {
     const Stage& s = record.stage;
     out << "| " << s.id << " | " << s.w_bits << "/" << s.a_bits << " | " << record.epochs_done
         << "/" << s.epochs << " | " << status_name(record.status) << " | " << metric_cells(record)
-        << " |\n";
+        << " |" << (test ? test_cells(record) : "") << "\n";
   }
   return out.str();
 }
@@ -121,11 +137,17 @@ std::string report_run(const std::string& run_dir) {
 }
 
 std::string report_runs(const std::vector<std::string>& run_dirs) {
-  std::ostringstream out;
-  out << "| run | last stage | bits (w/a) | val Top-1 | val Top-5 | best Top-1 | epochs |\n";
-  out << "| --- | --- | --- | --- | --- | --- | --- |\n";
+  std::vector<Manifest> manifests;
+  bool test = false;
   for (const auto& dir : run_dirs) {
-    Manifest manifest = load_manifest(RunPaths{dir});
+    manifests.push_back(load_manifest(RunPaths{dir}));
+    test = test || has_test_metrics(manifests.back());
+  }
+  std::ostringstream out;
+  out << "| run | last stage | bits (w/a) | val Top-1 | val Top-5 | best Top-1 | epochs |"
+      << (test ? " test Top-1 | test Top-5 |" : "") << "\n";
+  out << "| --- | --- | --- | --- | --- | --- | --- |" << (test ? " --- | --- |" : "") << "\n";
+  for (const auto& manifest : manifests) {
     const StageRecord* last = nullptr;
     int64_t epochs = 0;
     for (const auto& record : manifest.stages) {
@@ -133,11 +155,13 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
       if (record.status == StageStatus::kDone) last = &record;
     }
     if (!last) {
-      out << "| " << manifest.name << " | - | - | - | - | - | " << epochs << " |\n";
+      out << "| " << manifest.name << " | - | - | - | - | - | " << epochs << " |"
+          << (test ? " - | - |" : "") << "\n";
       continue;
     }
     out << "| " << manifest.name << " | " << last->stage.id << " | " << last->stage.w_bits << "/"
-        << last->stage.a_bits << " | " << metric_cells(*last) << " | " << epochs << " |\n";
+        << last->stage.a_bits << " | " << metric_cells(*last) << " | " << epochs << " |"
+        << (test ? test_cells(*last) : "") << "\n";
   }
   return out.str();
 }

@@ -25,7 +25,8 @@ CTMQ_CHOICES(ScheduleKind, {ScheduleKind::kCosine, "cosine"}, {ScheduleKind::kSt
              {ScheduleKind::kConstant, "constant"})
 CTMQ_CHOICES(CycleLadder, {CycleLadder::kFull, "full"}, {CycleLadder::kTarget, "target"})
 CTMQ_CHOICES(AmpMode, {AmpMode::kOff, "off"}, {AmpMode::kBf16, "bf16"}, {AmpMode::kFp16, "fp16"})
-CTMQ_CHOICES(Split, {Split::kTrain, "train"}, {Split::kVal, "val"})
+CTMQ_CHOICES(DistillStages, {DistillStages::kLowBit, "low-bit"}, {DistillStages::kTarget, "target"})
+CTMQ_CHOICES(Split, {Split::kTrain, "train"}, {Split::kVal, "val"}, {Split::kTest, "test"})
 CTMQ_CHOICES(DistBackend, {DistBackend::kAuto, "auto"}, {DistBackend::kGloo, "gloo"},
              {DistBackend::kNccl, "nccl"}, {DistBackend::kNone, "none"})
 CTMQ_CHOICES(DeviceKind, {DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"},

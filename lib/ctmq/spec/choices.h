@@ -24,8 +24,10 @@ enum class ScheduleKind { kCosine, kStep, kConstant };
 /// `full`: each cycle walks the whole ladder again; `target`: straight to the lowest depth.
 enum class CycleLadder { kFull, kTarget };
 enum class AmpMode { kOff, kBf16, kFp16 };
+/// Which stages learn from the distillation teacher: every low-bit one, or the target depth's.
+enum class DistillStages { kLowBit, kTarget };
 /// Which split of a dataset a command reads.
-enum class Split { kTrain, kVal };
+enum class Split { kTrain, kVal, kTest };
 /// --device: `auto` is CUDA where LibTorch has a device, else the CPU.
 enum class DeviceKind { kAuto, kCpu, kCuda };
 /// --dist-backend: `auto` is NCCL for a CUDA device (where compiled in), else Gloo; `none`

@@ -24,7 +24,8 @@ struct DataSpec {
   int64_t image_size{};   ///< side of the (square) network input
   int64_t resize{};       ///< imagenet val: shorter side before the center crop
   int64_t train_limit{};  ///< 0 = all images
-  int64_t val_limit{};    ///< 0 = all images
+  int64_t val_limit{};    ///< 0 = all images (the test split's, when val_split is set)
+  int64_t val_split{};    ///< > 0: this many training images become the validation split
   BadImagePolicy on_bad_image{};
   std::string val_labels{};  ///< imagenet: label file for a flat val/ folder
   bool augment{};            ///< train-time random crop (with padding) and flip
@@ -78,8 +79,19 @@ struct CyclesSpec {
   int64_t count{};
   int64_t accurate_epochs{};
   CycleLadder ladder{};
-  std::optional<double> lr{};           ///< low-bit stages of a cycle
-  std::optional<double> accurate_lr{};  ///< the full-precision stage of a cycle
+  std::optional<double> lr{};                       ///< low-bit stages of a cycle
+  std::optional<double> accurate_lr{};              ///< the full-precision stage of a cycle
+  std::optional<int64_t> accurate_warmup_epochs{};  ///< null = optimizer.warmup_epochs
+};
+
+/// Knowledge distillation from a full-precision teacher into the low-bit stages.
+struct DistillSpec {
+  /// "none", "accurate" (the latest full-precision stage before the student), "pretrain", a
+  /// stage id ("c1-fp"), or a checkpoint file.
+  std::string teacher{};
+  double temperature{};
+  double weight{};  ///< loss = weight * T^2 * KL(teacher || student) + (1 - weight) * CE
+  DistillStages stages{};
 };
 
 /// Engine settings that do not change the experiment's result on CPU.
@@ -102,6 +114,7 @@ struct ExperimentSpec {
   PretrainSpec pretrain{};
   StepsSpec steps{};
   CyclesSpec cycles{};
+  DistillSpec distill{};
   TrainSpec train{};
 };
 

@@ -22,6 +22,7 @@ SpecKey make_key(std::string path, KeyType type, Accessor<T> field, json default
   key.get = [field](const ExperimentSpec& spec) {
     const T& value = field(const_cast<ExperimentSpec&>(spec));
     if constexpr (std::is_same_v<T, std::optional<std::string>> ||
+                  std::is_same_v<T, std::optional<int64_t>> ||
                   std::is_same_v<T, std::optional<double>>) {
       return value ? json(*value) : json(nullptr);
     } else {
@@ -33,6 +34,8 @@ SpecKey make_key(std::string path, KeyType type, Accessor<T> field, json default
     if constexpr (std::is_same_v<T, std::optional<std::string>>) {
       target =
           value.is_null() ? std::nullopt : std::optional<std::string>(value.get<std::string>());
+    } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+      target = value.is_null() ? std::nullopt : std::optional<int64_t>(value.get<int64_t>());
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
       target = value.is_null() ? std::nullopt : std::optional<double>(value.get<double>());
     } else {
@@ -142,7 +145,16 @@ std::vector<SpecKey> build_keys() {
       "Use only this many training images, a deterministic subset (0 = all).", 0));
   keys.push_back(integer(
       "/data/val_limit", [](ExperimentSpec& s) -> int64_t& { return s.data.val_limit; }, 0,
-      "Use only this many validation images, a deterministic subset (0 = all).", 0));
+      "Use only this many images of the dataset's own validation/test split, a deterministic "
+      "subset (0 = all).",
+      0));
+  keys.push_back(integer(
+      "/data/val_split", [](ExperimentSpec& s) -> int64_t& { return s.data.val_split; }, 0,
+      "Hold out this many training images (class-balanced, the same whatever the seed) as the "
+      "validation split that every epoch's metrics and best-epoch choice use; the dataset's own "
+      "validation/test split then becomes the test split, scored once at the end of every "
+      "stage (`test_top1`). 0 = the dataset's split serves as validation, with no test score.",
+      0));
   keys.push_back(choice(
       "/data/on_bad_image",
       [](ExperimentSpec& s) -> BadImagePolicy& { return s.data.on_bad_image; },
@@ -290,6 +302,38 @@ std::vector<SpecKey> build_keys() {
       [](ExperimentSpec& s) -> std::optional<double>& { return s.cycles.accurate_lr; },
       "Learning rate of each cycle's accurate stage (null = pretrain.lr, else optimizer.lr)."));
 
+  SpecKey accurate_warmup = make_key(
+      "/cycles/accurate_warmup_epochs", KeyType::kOptionalInt,
+      Accessor<std::optional<int64_t>>([](ExperimentSpec& s) -> std::optional<int64_t>& {
+        return s.cycles.accurate_warmup_epochs;
+      }),
+      nullptr,
+      "Linear warm-up epochs of each cycle's accurate stage (null = optimizer.warmup_epochs).");
+  accurate_warmup.min = 0;
+  keys.push_back(accurate_warmup);
+
+  keys.push_back(text(
+      "/distill/teacher", [](ExperimentSpec& s) -> std::string& { return s.distill.teacher; },
+      "none",
+      "Knowledge distillation into the low-bit stages from a full-precision teacher: `none`; "
+      "`accurate`, the latest full-precision stage before each student (pretraining for the "
+      "quantization-step phase, `ck-fp` in cycle k); `pretrain`; a full-precision stage id "
+      "such as `c1-fp`; or a checkpoint file. The teacher runs in eval mode without gradients."));
+  keys.push_back(number(
+      "/distill/temperature", [](ExperimentSpec& s) -> double& { return s.distill.temperature; },
+      4.0, "Softmax temperature T of the teacher's and the student's logits in the KL term.", 0.0,
+      true, 100.0));
+  keys.push_back(number(
+      "/distill/weight", [](ExperimentSpec& s) -> double& { return s.distill.weight; }, 0.5,
+      "Mix of the two losses: weight * T^2 * KL(teacher || student) + (1 - weight) * "
+      "cross-entropy with the labels.",
+      0.0, false, 1.0));
+  keys.push_back(choice(
+      "/distill/stages", [](ExperimentSpec& s) -> DistillStages& { return s.distill.stages; },
+      DistillStages::kLowBit,
+      "Which stages learn from the teacher: every low-bit stage, or only the target bit "
+      "depth's (the last of steps.bits)."));
+
   keys.push_back(runtime_only(choice(
       "/train/amp", [](ExperimentSpec& s) -> AmpMode& { return s.train.amp; }, AmpMode::kOff,
       "Mixed precision on CUDA: autocast to bf16, or fp16 with dynamic loss scaling. "
@@ -343,6 +387,8 @@ std::string key_type_name(KeyType type) {
       return "array of integers";
     case KeyType::kOptionalString:
       return "string or null";
+    case KeyType::kOptionalInt:
+      return "integer or null";
     case KeyType::kOptionalNumber:
       return "number or null";
   }

@@ -13,7 +13,16 @@
 
 namespace ctmq {
 
-enum class KeyType { kString, kInt, kNumber, kBool, kIntList, kOptionalString, kOptionalNumber };
+enum class KeyType {
+  kString,
+  kInt,
+  kNumber,
+  kBool,
+  kIntList,
+  kOptionalString,
+  kOptionalInt,
+  kOptionalNumber
+};
 
 /// One leaf of the spec.
 struct SpecKey {

@@ -1,5 +1,6 @@
 #include "ctmq/spec/spec_parser.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -123,9 +124,13 @@ bool check_leaf(const SpecKey& key, const json& value, Problems& problems) {
       return true;
     case KeyType::kInt:
     case KeyType::kNumber:
+    case KeyType::kOptionalInt:
     case KeyType::kOptionalNumber: {
-      if (value.is_null() && key.type == KeyType::kOptionalNumber) return true;
-      bool ok = key.type == KeyType::kInt ? is_integer(value) : value.is_number();
+      const bool optional =
+          key.type == KeyType::kOptionalInt || key.type == KeyType::kOptionalNumber;
+      if (value.is_null() && optional) return true;
+      const bool integral = key.type == KeyType::kInt || key.type == KeyType::kOptionalInt;
+      bool ok = integral ? is_integer(value) : value.is_number();
       if (!ok) {
         problems.add(key.path, expected + ", got " + describe(value));
         return false;
@@ -196,6 +201,9 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
     problems.add("/model/first_last_bits",
                  "expected 1..16, or 32 for full precision, got " + std::to_string(first_last));
   }
+  if (spec.distill.teacher.empty()) {
+    problems.add("/distill/teacher", "expected none, accurate, pretrain, a stage id or a file");
+  }
   if (spec.optimizer.schedule == ScheduleKind::kStep && spec.optimizer.milestones.empty()) {
     problems.add("/optimizer/milestones", "the step schedule needs at least one milestone");
   }
@@ -207,6 +215,16 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
     if (spec.pretrain.checkpoint && !std::filesystem::is_regular_file(*spec.pretrain.checkpoint)) {
       problems.add("/pretrain/checkpoint",
                    "checkpoint \"" + *spec.pretrain.checkpoint + "\" does not exist");
+    }
+    // Keywords and stage ids are checked against the plan; anything else names a file.
+    const std::string& teacher = spec.distill.teacher;
+    const bool keyword = teacher == "none" || teacher == "accurate" || teacher == "pretrain";
+    if (!keyword && !looks_like_stage_id(teacher) &&
+        !std::filesystem::is_regular_file(teacher, ec)) {
+      problems.add("/distill/teacher",
+                   "expected none, accurate, pretrain, a full-precision stage id (c1-fp) or a "
+                   "checkpoint file; \"" +
+                       teacher + "\" is none of these (no such file)");
     }
   }
 }
@@ -252,6 +270,16 @@ void apply_override(json& doc, const std::string& assignment) {
 }
 
 }  // namespace
+
+bool looks_like_stage_id(const std::string& text) {
+  if (text == "pretrain") return true;
+  const size_t dash = text.find('-');
+  if (text.size() < 4 || text[0] != 'c' || dash == std::string::npos || dash < 2) return false;
+  for (size_t i = 1; i < dash; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return dash + 1 < text.size();
+}
 
 ExperimentSpec parse_spec(const std::string& text, const std::string& source,
                           const SpecOptions& options) {

@@ -12,13 +12,18 @@ namespace ctmq {
 
 struct SpecOptions {
   std::vector<std::string> overrides;  ///< "key.path=value" from --set, applied in order
-  bool check_paths = true;             ///< require data.root and pretrain.checkpoint to exist
+  bool check_paths =
+      true;  ///< require data.root, pretrain.checkpoint and a distill.teacher file to exist
 };
 
 /// Parses and validates spec text. `source` names the file in messages. Throws SpecError
 /// listing every problem, one line each, with its JSON path.
 ExperimentSpec parse_spec(const std::string& text, const std::string& source,
                           const SpecOptions& options = {});
+
+/// True for "pretrain" and "c<k>-<bits>" ("c1-fp"): distill.teacher text that names a stage of
+/// the plan rather than a checkpoint file.
+bool looks_like_stage_id(const std::string& text);
 
 /// Reads and parses a spec file.
 ExperimentSpec load_spec(const std::string& path, const SpecOptions& options = {});

@@ -27,10 +27,10 @@ void average_batch_norm_statistics(QuantNetworkImpl& network, DistContext& dist)
   dist.all_reduce_mean_(stats);
 }
 
-EvalMetrics score_validation(StageEnvironment& env) {
+EvalMetrics score_split(StageEnvironment& env, DataLoader& split) {
   env.network.eval();
-  return evaluate_split([&](const torch::Tensor& x) { return env.network.forward(x); },
-                        *env.data.val, env.device, &env.dist);
+  return evaluate_split([&](const torch::Tensor& x) { return env.network.forward(x); }, split,
+                        env.device, &env.dist);
 }
 
 void record_epoch(StageRecord& record, const EpochMetrics& m) {
@@ -51,7 +51,7 @@ EpochMetrics finish_epoch(StageRun& run) {
   const Stage& stage = run.stage();
   average_batch_norm_statistics(env.network, env.dist);
   const double train_seconds = seconds_since(run.epoch_start);
-  const EvalMetrics val = score_validation(env);
+  const EvalMetrics val = score_split(env, *env.data.val);
   all_reduce(run.train_sums, env.dist);
   const EvalMetrics train = metrics_of(run.train_sums);
   EpochMetrics m;
@@ -76,9 +76,16 @@ EpochMetrics finish_epoch(StageRun& run) {
 }
 
 void score_untrained_stage(StageRun& run) {
-  const EvalMetrics val = score_validation(run.env);
+  const EvalMetrics val = score_split(run.env, *run.env.data.val);
   run.record.final_metrics = StageMetrics{val.loss, val.top1, val.top5, {}, {}, 0};
   run.record.best_metrics = BestMetrics{val.top1, val.top5, 0};
+}
+
+void score_test_split(StageRun& run) {
+  StageEnvironment& env = run.env;
+  if (!env.data.test) return;
+  const EvalMetrics test = score_split(env, *env.data.test);
+  run.record.test_metrics = TestMetrics{test.loss, test.top1, test.top5};
 }
 
 void log_stage_done(const StageRun& run) {
@@ -89,8 +96,11 @@ void log_stage_done(const StageRun& run) {
   const Stage& stage = run.stage();
   spdlog::info("stage {} weights checksum {:.10e} (rank {})", stage.id, checksum,
                run.env.dist.rank());
-  spdlog::info("stage {} done: val top1 {:.2f}% top5 {:.2f}% ({:.0f}s)", stage.id,
+  const auto& test = run.record.test_metrics;
+  spdlog::info("stage {} done: val top1 {:.2f}% top5 {:.2f}%{} ({:.0f}s)", stage.id,
                run.record.final_metrics->val_top1, run.record.final_metrics->val_top5,
+               test ? fmt::format(" | test top1 {:.2f}% top5 {:.2f}%", test->top1, test->top5)
+                    : std::string(),
                seconds_since(run.stage_start));
 }
 

@@ -14,6 +14,10 @@ EpochMetrics finish_epoch(StageRun& run);
 /// A stage without a trained epoch still records what its weights score.
 void score_untrained_stage(StageRun& run);
 
+/// With a test split (data.val_split), scores the stage's final weights on it once, into
+/// run.record.test_metrics. Every rank calls it.
+void score_test_split(StageRun& run);
+
 /// Every rank logs its weights' checksum (a healthy distributed run prints the same value on
 /// all ranks) and the stage's final metrics.
 void log_stage_done(const StageRun& run);

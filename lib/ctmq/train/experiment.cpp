@@ -150,8 +150,12 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                     " but " + spec.data.root + " has " + std::to_string(data.num_classes) +
                     " classes");
   }
-  spdlog::info("data: {} training and {} validation images per process, {} classes",
-               data.train->num_samples(), data.val->num_samples(), data.num_classes);
+  spdlog::info("data: {} training and {} validation images per process{}, {} classes",
+               data.train->num_samples(), data.val->num_samples(),
+               data.test ? fmt::format(" ({} training images held out; {} test images)",
+                                       spec.data.val_split, data.test->num_samples())
+                         : std::string(),
+               data.num_classes);
 
   torch::manual_seed(static_cast<uint64_t>(spec.seed));
   NetworkConfig config = network_config(spec.model, spec.quant, data.in_channels);

@@ -43,6 +43,8 @@ struct StageRun {
   StageRecord& record;
   torch::optim::Optimizer& optimizer;
   LossScaler& loss_scaler;
+  /// The stage's distillation teacher (frozen, eval mode), or null.
+  std::shared_ptr<QuantNetworkImpl> teacher;
   int64_t stage_index = 0;   ///< keys the loader's shuffling
   int64_t epoch_offset = 0;  ///< epochs of the stages before this one
   int64_t steps_per_epoch = 0;

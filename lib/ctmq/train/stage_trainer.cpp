@@ -7,6 +7,7 @@
 #include "ctmq/core/errors.h"
 #include "ctmq/dist/gradient_buckets.h"
 #include "ctmq/dist/process_group.h"
+#include "ctmq/train/distillation.h"
 #include "ctmq/train/epoch_end.h"
 #include "ctmq/train/lr_schedule.h"
 #include "ctmq/train/optimizer_factory.h"
@@ -39,10 +40,21 @@ void train_step(StageRun& run, const Batch& batch, DeviceInput& input, GradientB
   {
     AutocastScope autocast(env.amp);
     logits = env.network.forward(images);
-    loss = torch::nn::functional::cross_entropy(
-        logits, labels,
-        torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
-            run.stage().optimizer.label_smoothing));
+    const double smoothing = run.stage().optimizer.label_smoothing;
+    if (run.teacher) {
+      torch::Tensor teacher_logits;
+      {
+        torch::NoGradGuard no_grad;
+        teacher_logits = run.teacher->forward(images);
+      }
+      const TeacherSource& teacher = *run.stage().teacher;
+      loss = distillation_loss(logits, teacher_logits, labels, teacher.temperature, teacher.weight,
+                               smoothing);
+    } else {
+      loss = torch::nn::functional::cross_entropy(
+          logits, labels,
+          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(smoothing));
+    }
   }
   run.last_loss = loss.item<double>();
   if (!std::isfinite(run.last_loss)) {
@@ -78,13 +90,16 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
   env.network.set_bits(record.stage.w_bits, record.stage.a_bits);
   auto optimizer = make_optimizer(record.stage.optimizer, env.network, record.stage.lr());
   LossScaler loss_scaler(env.amp.scale_loss);
-  StageRun run{env,
-               record,
-               *optimizer,
-               loss_scaler,
-               stage_index,
-               epoch_offset,
-               env.data.train->batches_per_epoch()};
+  std::shared_ptr<QuantNetworkImpl> teacher;
+  if (record.stage.teacher) {
+    teacher = load_teacher(*record.stage.teacher, env.paths, env.device,
+                           env.network.config().num_classes, env.channels_last);
+    spdlog::info("stage {} learns from teacher {} (temperature {}, weight {})", record.stage.id,
+                 init_source_to_json(record.stage.teacher->source).get<std::string>(),
+                 record.stage.teacher->temperature, record.stage.teacher->weight);
+  }
+  StageRun run{env,     record,      *optimizer,   loss_scaler,
+               teacher, stage_index, epoch_offset, env.data.train->batches_per_epoch()};
   run.stage_start = StageRun::Clock::now();
   resume_if_saved(run);
   env.dist.broadcast_module(env.network);
@@ -116,6 +131,7 @@ void train_stage(StageEnvironment& env, StageRecord& record, int64_t stage_index
     run.step = 0;
   }
   if (record.stage.epochs == 0 || !record.final_metrics) score_untrained_stage(run);
+  score_test_split(run);
   fire(observers, [&](TrainingObserver& o) { o.on_stage_end(run); });
   env.dist.barrier();
   log_stage_done(run);

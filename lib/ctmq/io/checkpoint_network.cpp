@@ -1,4 +1,4 @@
-#include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/io/checkpoint_network.h"
 
 #include "ctmq/io/network_meta.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The network a checkpoint describes, shared by eval, inspect and export.
+// The network a checkpoint describes, shared by eval, inspect, export and distillation.
 
 #include <memory>
 #include <string>
