@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/run_ctmq.h"
-#include "ctmq/commands/checkpoint_network.h"
+#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/onnx/onnx_graph.h"
