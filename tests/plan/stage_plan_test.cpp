@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "ctmq/core/errors.h"
 #include "ctmq/plan/stage_plan.h"
 #include "ctmq/spec/spec_keys.h"
 
@@ -125,6 +128,92 @@ TEST(StagePlan, BitsLabels) {
   EXPECT_EQ(bits_label(32, 32), "fp");
   EXPECT_EQ(bits_label(1, 1), "w1a1");
   EXPECT_EQ(bits_label(2, 4), "w2a4");
+}
+
+}  // namespace
+}  // namespace ctmq
+
+namespace ctmq {
+namespace {
+
+/// stage id -> its teacher's text ("-" without one).
+std::map<std::string, std::string> teachers(const StagePlan& plan) {
+  std::map<std::string, std::string> out;
+  for (const auto& stage : plan.stages) {
+    out[stage.id] =
+        stage.teacher ? init_source_to_json(stage.teacher->source).get<std::string>() : "-";
+  }
+  return out;
+}
+
+TEST(StagePlanDistill, AccurateTeachesEachStudentTheLatestFullPrecisionStage) {
+  ExperimentSpec spec = base_spec();
+  spec.distill.teacher = "accurate";
+  spec.distill.temperature = 3.0;
+  spec.distill.weight = 0.7;
+  const StagePlan plan = make_stage_plan(spec);
+  const auto t = teachers(plan);
+  for (const char* id : {"pretrain", "c1-fp", "c2-fp"}) EXPECT_EQ(t.at(id), "-") << id;
+  for (const char* id : {"c0-w4a4", "c0-w1a1"}) EXPECT_EQ(t.at(id), "pretrain") << id;
+  for (const char* id : {"c1-w4a4", "c1-w1a1"}) EXPECT_EQ(t.at(id), "c1-fp") << id;
+  for (const char* id : {"c2-w3a3", "c2-w1a1"}) EXPECT_EQ(t.at(id), "c2-fp") << id;
+  EXPECT_EQ(plan.find("c1-w2a2")->teacher->temperature, 3.0);
+  EXPECT_EQ(plan.find("c1-w2a2")->teacher->weight, 0.7);
+  // The manifest round trip keeps it.
+  EXPECT_EQ(teacher_from_json(teacher_to_json(plan.find("c1-w2a2")->teacher)),
+            plan.find("c1-w2a2")->teacher);
+  EXPECT_FALSE(teacher_from_json(teacher_to_json(std::nullopt)));
+}
+
+TEST(StagePlanDistill, TargetStagesOnlyAndAGivenPretrainedCheckpoint) {
+  ExperimentSpec spec = base_spec();
+  spec.distill.teacher = "accurate";
+  spec.distill.stages = DistillStages::kTarget;
+  spec.pretrain.checkpoint = "/models/fp.pt";
+  const auto t = teachers(make_stage_plan(spec));
+  EXPECT_EQ(t.at("c0-w1a1"), "checkpoint:/models/fp.pt");
+  EXPECT_EQ(t.at("c0-w2a2"), "-");
+  EXPECT_EQ(t.at("c2-w1a1"), "c2-fp");
+  spec.distill.teacher = "pretrain";
+  EXPECT_EQ(teachers(make_stage_plan(spec)).at("c2-w1a1"), "checkpoint:/models/fp.pt");
+}
+
+TEST(StagePlanDistill, ANamedStageTeachesOnlyTheStagesAfterIt) {
+  ExperimentSpec spec = base_spec();
+  spec.distill.teacher = "c1-fp";
+  const auto t = teachers(make_stage_plan(spec));
+  EXPECT_EQ(t.at("c0-w1a1"), "-");
+  EXPECT_EQ(t.at("c1-w4a4"), "c1-fp");
+  EXPECT_EQ(t.at("c2-w1a1"), "c1-fp");
+  spec.distill.teacher = "/models/teacher.pt";
+  EXPECT_EQ(teachers(make_stage_plan(spec)).at("c0-w4a4"), "checkpoint:/models/teacher.pt");
+  spec.distill.teacher = "none";
+  EXPECT_EQ(teachers(make_stage_plan(spec)).at("c1-w1a1"), "-");
+}
+
+TEST(StagePlanDistill, ALowBitOrMissingTeacherStageIsASpecErrorNamingTheKey) {
+  ExperimentSpec spec = base_spec();
+  for (const char* teacher : {"c1-w2a2", "c3-fp"}) {
+    spec.distill.teacher = teacher;
+    try {
+      make_stage_plan(spec);
+      FAIL() << teacher << " was accepted";
+    } catch (const SpecError& e) {
+      EXPECT_NE(std::string(e.what()).find("/distill/teacher"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(teacher), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(StagePlan, AccurateWarmUpAppliesToTheAccurateStagesOnly) {
+  ExperimentSpec spec = base_spec();
+  spec.optimizer.warmup_epochs = 0;
+  spec.cycles.accurate_warmup_epochs = 1;
+  const StagePlan plan = make_stage_plan(spec);
+  EXPECT_EQ(plan.find("c1-fp")->optimizer.warmup_epochs, 1);
+  EXPECT_EQ(plan.find("c2-fp")->optimizer.warmup_epochs, 1);
+  EXPECT_EQ(plan.find("pretrain")->optimizer.warmup_epochs, 0);
+  EXPECT_EQ(plan.find("c1-w1a1")->optimizer.warmup_epochs, 0);
 }
 
 }  // namespace

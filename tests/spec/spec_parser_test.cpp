@@ -232,5 +232,46 @@ TEST(SpecParser, LoadSpecNamesUnreadableFile) {
   }
 }
 
+TEST(SpecParser, DistillAndValidationKeys) {
+  ExperimentSpec spec = parse_spec(kMinimal, "spec.json", no_paths());
+  EXPECT_EQ(spec.distill.teacher, "none");
+  EXPECT_EQ(spec.data.val_split, 0);
+  EXPECT_FALSE(spec.cycles.accurate_warmup_epochs.has_value());
+  spec = parse_spec(kMinimal, "spec.json",
+                    no_paths({"distill.teacher=accurate", "distill.temperature=2",
+                              "distill.weight=1", "distill.stages=target", "data.val_split=5000",
+                              "cycles.accurate_warmup_epochs=1"}));
+  EXPECT_EQ(spec.distill.teacher, "accurate");
+  EXPECT_EQ(spec.distill.temperature, 2.0);
+  EXPECT_EQ(spec.distill.weight, 1.0);
+  EXPECT_EQ(spec.distill.stages, DistillStages::kTarget);
+  EXPECT_EQ(spec.data.val_split, 5000);
+  EXPECT_EQ(spec.cycles.accurate_warmup_epochs, 1);
+  // The resolved spec writes them back, and null stays null.
+  const auto doc = spec_to_json(parse_spec(kMinimal, "spec.json", no_paths()));
+  EXPECT_TRUE(doc.at("cycles").at("accurate_warmup_epochs").is_null());
+  EXPECT_EQ(doc.at("distill").at("stages"), "low-bit");
+}
+
+TEST(SpecParser, BadDistillValuesNameTheirPaths) {
+  std::string error =
+      error_of(kMinimal, no_paths({"distill.weight=1.5", "distill.temperature=0",
+                                   "distill.stages=all", "cycles.accurate_warmup_epochs=0.5"}));
+  EXPECT_NE(error.find("/distill/weight"), std::string::npos) << error;
+  EXPECT_NE(error.find("/distill/temperature"), std::string::npos) << error;
+  EXPECT_NE(error.find("/distill/stages"), std::string::npos) << error;
+  EXPECT_NE(error.find("/cycles/accurate_warmup_epochs: expected integer or null"),
+            std::string::npos)
+      << error;
+  // A teacher that is neither a keyword nor a stage id is a file, which must exist.
+  SpecOptions with_paths;
+  with_paths.overrides = {"distill.teacher=/no/such/teacher.pt"};
+  error = error_of(kMinimal, with_paths);
+  EXPECT_NE(error.find("/distill/teacher"), std::string::npos) << error;
+  EXPECT_NE(error.find("/no/such/teacher.pt"), std::string::npos) << error;
+  with_paths.overrides = {"distill.teacher=c1-fp"};
+  EXPECT_EQ(error_of(kMinimal, with_paths), "");
+}
+
 }  // namespace
 }  // namespace ctmq
