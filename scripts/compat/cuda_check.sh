@@ -134,6 +134,16 @@ if [ $first -eq 143 ] && [ $second -eq 1 ] && grep -q "resume with --device cpu"
 else
   fail cpu-state-on-cuda "exits $first (143 expected) then $second (1 expected); see cpu-state-*.log"
 fi
+# Distillation from the accurate model, with a held-out validation split and bf16 autocast:
+# the teacher's forward runs in the same step on the GPU; every stage scores the test split.
+check train-cuda-distill "$ctmq" --device cuda train "${small[@]}" --set data.val_split=500 \
+  --set distill.teacher=accurate --set train.amp=bf16 --set output_dir="$runs/distill"
+if [ "$(grep -c '"test_top1"' "$runs/distill/metrics.jsonl" 2>/dev/null)" = 6 ] &&
+   grep -q "learns from teacher c1-fp" "$out/train-cuda-distill.log"; then
+  pass "distill: 6 stages scored on test, students taught by pretrain and c1-fp"
+else
+  fail distill "expected 6 test scores and a c1-fp teacher; see train-cuda-distill.log"
+fi
 # Python's torch.load with its defaults (weights_only=True from 2.6 on) reads a GPU-trained
 # checkpoint.
 cat >"$out/torch_load.py" <<'PY'
