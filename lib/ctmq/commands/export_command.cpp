@@ -2,12 +2,14 @@
 
 #include <filesystem>
 
-#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/commands/deploy_metadata.h"
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/io/export.h"
+#ifdef CTMQ_WITH_ONNX
 #include "ctmq/onnx/network_onnx.h"
+#endif
 
 namespace ctmq {
 namespace {
@@ -23,6 +25,11 @@ nlohmann::json export_checkpoint(const std::string& checkpoint_path, const std::
   Checkpoint checkpoint;
   auto network = network_from_checkpoint(checkpoint_path, checkpoint);
   if (format == ExportFormat::kOnnx) {
+#ifndef CTMQ_WITH_ONNX
+    throw SpecError(
+        "--format onnx: this ctmq was built without ONNX (Debian: install "
+        "libonnx-dev, then configure and build again)");
+#else
     OnnxExportOptions options;
     options.metadata = deploy_metadata(checkpoint.meta, network->config());
     std::string bytes;
@@ -32,6 +39,7 @@ nlohmann::json export_checkpoint(const std::string& checkpoint_path, const std::
       throw IoError(out + ": cannot export " + checkpoint_path + ": " + e.what());
     }
     write_file_atomic(out, bytes);
+#endif
   } else {
     export_network(*network, network->config(), out);
   }
@@ -50,7 +58,9 @@ nlohmann::json export_checkpoint(const std::string& checkpoint_path, const std::
                            {"float_state_bytes", sizes.float_bytes},
                            {"ratio_vs_checkpoint", ratio(checkpoint_bytes, exported_bytes)},
                            {"ratio_vs_float_state", ratio(sizes.float_bytes, exported_bytes)}};
+#ifdef CTMQ_WITH_ONNX
   if (format == ExportFormat::kOnnx) result["opset"] = kOnnxOpset;
+#endif
   return result;
 }
 
