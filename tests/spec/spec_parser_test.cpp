@@ -273,5 +273,20 @@ TEST(SpecParser, BadDistillValuesNameTheirPaths) {
   EXPECT_EQ(error_of(kMinimal, with_paths), "");
 }
 
+TEST(SpecParser, KeysAddedLaterLeaveTheHashOfEarlierRunsAlone) {
+  // Run directories of an earlier ctmq resume: at their defaults, the keys added since then
+  // (data.val_split, cycles.accurate_warmup_epochs, distill.*) stay out of the spec hash.
+  const ExperimentSpec base = parse_spec(kMinimal, "spec.json", no_paths());
+  const std::string hash = spec_hash(base);
+  for (const char* set : {"data.val_split=5000", "cycles.accurate_warmup_epochs=1",
+                          "distill.teacher=accurate", "distill.temperature=2",
+                          "distill.weight=0.9", "distill.stages=target"}) {
+    EXPECT_NE(spec_hash(parse_spec(kMinimal, "spec.json", no_paths({set}))), hash) << set;
+  }
+  EXPECT_EQ(spec_hash(parse_spec(kMinimal, "spec.json",
+                                 no_paths({"data.val_split=0", "distill.teacher=none"}))),
+            hash);
+}
+
 }  // namespace
 }  // namespace ctmq

@@ -104,6 +104,12 @@ SpecKey runtime_only(SpecKey key) {
   return key;
 }
 
+/// A key added after run directories existed (see SpecKey::hashed_at_default).
+SpecKey added_later(SpecKey key) {
+  key.hashed_at_default = false;
+  return key;
+}
+
 SpecKey required(SpecKey key) {
   key.required = true;
   return key;
@@ -148,13 +154,13 @@ std::vector<SpecKey> build_keys() {
       "Use only this many images of the dataset's own validation/test split, a deterministic "
       "subset (0 = all).",
       0));
-  keys.push_back(integer(
+  keys.push_back(added_later(integer(
       "/data/val_split", [](ExperimentSpec& s) -> int64_t& { return s.data.val_split; }, 0,
       "Hold out this many training images (class-balanced, the same whatever the seed) as the "
       "validation split that every epoch's metrics and best-epoch choice use; the dataset's own "
       "validation/test split then becomes the test split, scored once at the end of every "
       "stage (`test_top1`). 0 = the dataset's split serves as validation, with no test score.",
-      0));
+      0)));
   keys.push_back(choice(
       "/data/on_bad_image",
       [](ExperimentSpec& s) -> BadImagePolicy& { return s.data.on_bad_image; },
@@ -310,29 +316,29 @@ std::vector<SpecKey> build_keys() {
       nullptr,
       "Linear warm-up epochs of each cycle's accurate stage (null = optimizer.warmup_epochs).");
   accurate_warmup.min = 0;
-  keys.push_back(accurate_warmup);
+  keys.push_back(added_later(accurate_warmup));
 
-  keys.push_back(text(
+  keys.push_back(added_later(text(
       "/distill/teacher", [](ExperimentSpec& s) -> std::string& { return s.distill.teacher; },
       "none",
       "Knowledge distillation into the low-bit stages from a full-precision teacher: `none`; "
       "`accurate`, the latest full-precision stage before each student (pretraining for the "
       "quantization-step phase, `ck-fp` in cycle k); `pretrain`; a full-precision stage id "
-      "such as `c1-fp`; or a checkpoint file. The teacher runs in eval mode without gradients."));
-  keys.push_back(number(
+      "such as `c1-fp`; or a checkpoint file. The teacher runs in eval mode without gradients.")));
+  keys.push_back(added_later(number(
       "/distill/temperature", [](ExperimentSpec& s) -> double& { return s.distill.temperature; },
       4.0, "Softmax temperature T of the teacher's and the student's logits in the KL term.", 0.0,
-      true, 100.0));
-  keys.push_back(number(
+      true, 100.0)));
+  keys.push_back(added_later(number(
       "/distill/weight", [](ExperimentSpec& s) -> double& { return s.distill.weight; }, 0.5,
       "Mix of the two losses: weight * T^2 * KL(teacher || student) + (1 - weight) * "
       "cross-entropy with the labels.",
-      0.0, false, 1.0));
-  keys.push_back(choice(
+      0.0, false, 1.0)));
+  keys.push_back(added_later(choice(
       "/distill/stages", [](ExperimentSpec& s) -> DistillStages& { return s.distill.stages; },
       DistillStages::kLowBit,
       "Which stages learn from the teacher: every low-bit stage, or only the target bit "
-      "depth's (the last of steps.bits)."));
+      "depth's (the last of steps.bits).")));
 
   keys.push_back(runtime_only(choice(
       "/train/amp", [](ExperimentSpec& s) -> AmpMode& { return s.train.amp; }, AmpMode::kOff,

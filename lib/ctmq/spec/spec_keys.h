@@ -36,6 +36,9 @@ struct SpecKey {
   bool min_exclusive = false;        ///< the bound is strict (`> min`)
   bool required = false;
   bool affects_result = true;  ///< part of the spec hash that ties a run directory to its spec
+  /// False for keys added after run directories existed: at their default they stay out of
+  /// the spec hash, so runs started by an earlier ctmq still resume.
+  bool hashed_at_default = true;
   std::function<nlohmann::json(const ExperimentSpec&)> get;
   std::function<void(ExperimentSpec&, const nlohmann::json&)> set;
 };

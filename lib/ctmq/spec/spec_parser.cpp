@@ -331,7 +331,10 @@ json spec_to_json(const ExperimentSpec& spec) {
 std::string spec_hash(const ExperimentSpec& spec) {
   json identity = json::object();
   for (const auto& key : spec_keys()) {
-    if (key.affects_result) identity[json::json_pointer(key.path)] = key.get(spec);
+    if (!key.affects_result) continue;
+    const json value = key.get(spec);
+    if (!key.hashed_at_default && value == key.default_value) continue;
+    identity[json::json_pointer(key.path)] = value;
   }
   // FNV-1a over the canonical dump: stable across platforms and runs.
   uint64_t hash = 1469598103934665603ull;
