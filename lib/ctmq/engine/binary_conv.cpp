@@ -1,5 +1,6 @@
 #include "ctmq/engine/binary_conv.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -8,23 +9,75 @@ namespace ctmq::engine {
 PackedBinaryWeights pack_binary_weights(const BinaryConvGeometry& geometry, const float* weights) {
   const BinaryConvGeometry& g = geometry;
   const int64_t taps = g.kernel * g.kernel;
-  const int64_t words = g.words();
+  const int64_t window = g.window_words();
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
+  const int64_t per_word = g.taps_per_word();
   PackedBinaryWeights packed;
   packed.geometry = g;
-  packed.bits.assign(static_cast<size_t>(blocks * taps * words * kLanes), 0);
+  packed.bits.assign(static_cast<size_t>(blocks * window * kLanes), 0);
+  packed.tap_minus_ones.assign(static_cast<size_t>(g.out_channels * taps), 0);
   for (int64_t o = 0; o < g.out_channels; ++o) {
-    uint64_t* block = packed.bits.data() + (o / kLanes) * taps * words * kLanes;
+    uint64_t* block = packed.bits.data() + (o / kLanes) * window * kLanes;
     for (int64_t c = 0; c < g.channels; ++c) {
       for (int64_t t = 0; t < taps; ++t) {
         const float w = weights[(o * g.channels + c) * taps + t];
-        if (!(w >= 0.f)) {
-          block[(t * words + c / 64) * kLanes + o % kLanes] |= uint64_t{1} << (c % 64);
+        if (w >= 0.f) continue;
+        ++packed.tap_minus_ones[static_cast<size_t>(o * taps + t)];
+        int64_t word, bit;
+        if (g.tap_packed()) {
+          const int64_t ky = t / g.kernel, kx = t % g.kernel;
+          word = ky * g.row_words() + kx / per_word;
+          bit = (kx % per_word) * g.channels + c;
+        } else {
+          word = t * g.words() + c / 64;
+          bit = c % 64;
         }
+        block[word * kLanes + o % kLanes] |= uint64_t{1} << bit;
       }
     }
   }
   return packed;
+}
+
+void pack_tap_windows(const BinaryConvGeometry& g, const uint64_t* image, int64_t iy_begin,
+                      int64_t iy_end, uint64_t* out) {
+  const int64_t out_w = g.out_w();
+  const int64_t row_words = g.row_words();
+  const int64_t per_word = g.taps_per_word();
+  for (int64_t iy = iy_begin; iy < iy_end; ++iy) {
+    const uint64_t* row = image + iy * g.in_w;
+    uint64_t* windows = out + iy * out_w * row_words;
+    for (int64_t ox = 0; ox < out_w; ++ox) {
+      const int64_t ix0 = ox * g.stride - g.pad;
+      for (int64_t r = 0; r < row_words; ++r) {
+        uint64_t word = 0;
+        for (int64_t j = 0; j < per_word; ++j) {
+          const int64_t kx = r * per_word + j;
+          const int64_t ix = ix0 + kx;
+          if (kx < g.kernel && ix >= 0 && ix < g.in_w) word |= row[ix] << (j * g.channels);
+        }
+        windows[ox * row_words + r] = word;
+      }
+    }
+  }
+}
+
+BinaryConvRows::BinaryConvRows(KernelIsa isa, const PackedBinaryWeights& weights, int64_t in_h,
+                               int64_t in_w)
+    : isa_(isa), g_(weights.geometry), weights_(&weights) {
+  g_.in_h = in_h;
+  g_.in_w = in_w;
+  taps_ = std::make_unique<detail::RowTaps>(g_, weights.tap_minus_ones);
+}
+
+BinaryConvRows::~BinaryConvRows() = default;
+
+void BinaryConvRows::run(const uint64_t* input, int64_t oy, int32_t* dots) {
+  if (isa_ == KernelIsa::kAvx2) {
+    detail::binary_conv_row_avx2(g_, weights_->bits.data(), *taps_, input, oy, dots);
+  } else {
+    detail::binary_conv_row_portable(g_, weights_->bits.data(), *taps_, input, oy, dots);
+  }
 }
 
 bool cpu_has_avx2() {
@@ -43,15 +96,6 @@ KernelIsa best_kernel_isa() {
 
 const char* kernel_isa_name(KernelIsa isa) {
   return isa == KernelIsa::kAvx2 ? "avx2" : "portable";
-}
-
-void binary_conv_row(KernelIsa isa, const BinaryConvGeometry& g, const uint64_t* weights,
-                     const uint64_t* image, int64_t oy, int32_t* dots) {
-  if (isa == KernelIsa::kAvx2) {
-    detail::binary_conv_row_avx2(g, weights, image, oy, dots);
-  } else {
-    detail::binary_conv_row_portable(g, weights, image, oy, dots);
-  }
 }
 
 void pack_signs(KernelIsa isa, const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
@@ -76,11 +120,24 @@ void float_conv1x1_rows(KernelIsa isa, const float* x, int64_t pixels, int64_t i
 
 namespace detail {
 
-RowTaps::RowTaps(const BinaryConvGeometry& g) : g_(g) {
+RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_minus_ones)
+    : g_(g), tap_minus_ones_(&tap_minus_ones) {
+  const int64_t max_words = g.window_words();
+  border_input_.resize(static_cast<size_t>(max_words));
+  border_weight_.resize(static_cast<size_t>(max_words));
+  if (g.tap_packed()) {
+    // Window words of consecutive input rows at one output column are out_w * row_words apart.
+    correction_.resize(static_cast<size_t>((g.out_channels + kLanes - 1) / kLanes * kLanes));
+    const int64_t row_words = g.row_words();
+    for (int64_t ky = 0; ky < g.kernel; ++ky) {
+      for (int64_t r = 0; r < row_words; ++r) {
+        interior_input_.push_back(static_cast<int32_t>(ky * g.out_w() * row_words + r));
+        interior_weight_.push_back(static_cast<int32_t>((ky * row_words + r) * kLanes));
+      }
+    }
+    return;
+  }
   const int64_t words = g.words();
-  const size_t max_words = static_cast<size_t>(g.kernel * g.kernel * words);
-  border_input_.resize(max_words);
-  border_weight_.resize(max_words);
   for (int64_t ky = 0; ky < g.kernel; ++ky) {
     for (int64_t kx = 0; kx < g.kernel; ++kx) {
       for (int64_t w = 0; w < words; ++w) {
@@ -92,7 +149,11 @@ RowTaps::RowTaps(const BinaryConvGeometry& g) : g_(g) {
   }
 }
 
-PixelTaps RowTaps::at(const uint64_t* image, int64_t oy, int64_t ox) {
+PixelTaps RowTaps::at(const uint64_t* input, int64_t oy, int64_t ox) {
+  return g_.tap_packed() ? tap_packed_at(input, oy, ox) : pixel_words_at(input, oy, ox);
+}
+
+PixelTaps RowTaps::pixel_words_at(const uint64_t* input, int64_t oy, int64_t ox) {
   const BinaryConvGeometry& g = g_;
   const int64_t words = g.words();
   const int64_t iy0 = oy * g.stride - g.pad;
@@ -101,12 +162,12 @@ PixelTaps RowTaps::at(const uint64_t* image, int64_t oy, int64_t ox) {
   if (iy0 >= 0 && ix0 >= 0 && iy0 + g.kernel <= g.in_h && ix0 + g.kernel <= g.in_w) {
     taps.count = static_cast<int64_t>(interior_input_.size());
     taps.valid_taps = g.kernel * g.kernel;
-    taps.image = image + (iy0 * g.in_w + ix0) * words;
+    taps.input = input + (iy0 * g.in_w + ix0) * words;
     taps.input_offsets = interior_input_.data();
     taps.weight_offsets = interior_weight_.data();
     return taps;
   }
-  taps.image = image;
+  taps.input = input;
   taps.input_offsets = border_input_.data();
   taps.weight_offsets = border_weight_.data();
   for (int64_t ky = 0; ky < g.kernel; ++ky) {
@@ -125,6 +186,59 @@ PixelTaps RowTaps::at(const uint64_t* image, int64_t oy, int64_t ox) {
       }
     }
   }
+  return taps;
+}
+
+PixelTaps RowTaps::tap_packed_at(const uint64_t* input, int64_t oy, int64_t ox) {
+  const BinaryConvGeometry& g = g_;
+  const int64_t row_words = g.row_words();
+  const int64_t out_w = g.out_w();
+  const int64_t iy0 = oy * g.stride - g.pad;
+  const int64_t ix0 = ox * g.stride - g.pad;
+  const int64_t kx_begin = std::max<int64_t>(0, -ix0);
+  const int64_t kx_end = std::min(g.kernel, g.in_w - ix0);
+  const int64_t valid_columns = std::max<int64_t>(0, kx_end - kx_begin);
+  PixelTaps taps;
+  if (iy0 >= 0 && iy0 + g.kernel <= g.in_h) {
+    taps.count = static_cast<int64_t>(interior_input_.size());
+    taps.valid_taps = g.kernel * valid_columns;
+    taps.input = input + (iy0 * out_w + ox) * row_words;
+    taps.input_offsets = interior_input_.data();
+    taps.weight_offsets = interior_weight_.data();
+  } else {
+    taps.input = input + ox * row_words;
+    taps.input_offsets = border_input_.data();
+    taps.weight_offsets = border_weight_.data();
+    for (int64_t ky = 0; ky < g.kernel; ++ky) {
+      const int64_t iy = iy0 + ky;
+      if (iy < 0 || iy >= g.in_h) continue;
+      taps.valid_taps += valid_columns;
+      for (int64_t r = 0; r < row_words; ++r) {
+        border_input_[static_cast<size_t>(taps.count)] =
+            static_cast<int32_t>(iy * out_w * row_words + r);
+        border_weight_[static_cast<size_t>(taps.count)] =
+            static_cast<int32_t>((ky * row_words + r) * kLanes);
+        ++taps.count;
+      }
+    }
+  }
+  if (valid_columns == g.kernel) return taps;
+  // Taps outside the image on the left or right: their 0 bits met every -1 weight.
+  const int32_t* minus_ones = tap_minus_ones_->data();
+  const int64_t taps_per_channel = g.kernel * g.kernel;
+  for (int64_t o = 0; o < g.out_channels; ++o) {
+    int32_t sum = 0;
+    for (int64_t ky = 0; ky < g.kernel; ++ky) {
+      const int64_t iy = iy0 + ky;
+      if (iy < 0 || iy >= g.in_h) continue;
+      const int32_t* row = minus_ones + o * taps_per_channel + ky * g.kernel;
+      for (int64_t kx = 0; kx < g.kernel; ++kx) {
+        if (kx < kx_begin || kx >= kx_end) sum += row[kx];
+      }
+    }
+    correction_[static_cast<size_t>(o)] = sum;
+  }
+  taps.correction = correction_.data();
   return taps;
 }
 

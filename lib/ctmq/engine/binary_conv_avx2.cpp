@@ -31,12 +31,10 @@ inline __m256i popcount_bytes(__m256i v, __m256i table, __m256i low_nibbles) {
 
 }  // namespace
 
-void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
-                          const uint64_t* image, int64_t oy, int32_t* dots) {
+void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
+                          const uint64_t* input, int64_t oy, int32_t* dots) {
   static_assert(kLanes == 16, "the kernel holds 16 lanes in four registers");
-  const int64_t max_words = g.kernel * g.kernel * g.words();
-  RowTaps row_taps(g);
-  const int64_t block_words = max_words * kLanes;
+  const int64_t block_words = g.window_words() * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
   const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
@@ -44,7 +42,7 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
   for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = row_taps.at(image, oy, ox);
+    const PixelTaps taps = row_taps.at(input, oy, ox);
     const int64_t total = taps.valid_taps * g.channels;
     int32_t* out = dots + ox * g.out_channels;
     for (int64_t b = 0; b < blocks; ++b) {
@@ -55,7 +53,7 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
         __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
         for (; j < end; ++j) {
           const __m256i a =
-              _mm256_set1_epi64x(static_cast<long long>(taps.image[taps.input_offsets[j]]));
+              _mm256_set1_epi64x(static_cast<long long>(taps.input[taps.input_offsets[j]]));
           const __m256i* w = reinterpret_cast<const __m256i*>(block + taps.weight_offsets[j]);
           c0 = _mm256_add_epi8(
               c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), table, low_nibbles));
@@ -71,14 +69,31 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
         sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
         sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
       }
-      alignas(32) int64_t counts[kLanes];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts), sum0);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts + 4), sum1);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts + 8), sum2);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts + 12), sum3);
+      // The counts fit in 32 bits: take the low halves of the 64-bit lanes, in lane order.
+      const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+      __m256i counts_lo =
+          _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum0, low_halves),
+                                    _mm256_permutevar8x32_epi32(sum1, low_halves), 0x20);
+      __m256i counts_hi =
+          _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum2, low_halves),
+                                    _mm256_permutevar8x32_epi32(sum3, low_halves), 0x20);
+      if (taps.correction != nullptr) {
+        const __m256i* correction = reinterpret_cast<const __m256i*>(taps.correction + b * kLanes);
+        counts_lo = _mm256_sub_epi32(counts_lo, _mm256_loadu_si256(correction));
+        counts_hi = _mm256_sub_epi32(counts_hi, _mm256_loadu_si256(correction + 1));
+      }
+      // dot = total - 2 * mismatches
+      const __m256i totals = _mm256_set1_epi32(static_cast<int>(total));
+      alignas(32) int32_t lane_dots[kLanes];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots),
+                         _mm256_sub_epi32(totals, _mm256_add_epi32(counts_lo, counts_lo)));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots + 8),
+                         _mm256_sub_epi32(totals, _mm256_add_epi32(counts_hi, counts_hi)));
       const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
-      for (int64_t lane = 0; lane < lanes; ++lane) {
-        out[b * kLanes + lane] = static_cast<int32_t>(total - 2 * counts[lane]);
+      if (lanes == kLanes) {
+        std::copy(lane_dots, lane_dots + kLanes, out + b * kLanes);
+      } else {
+        for (int64_t lane = 0; lane < lanes; ++lane) out[b * kLanes + lane] = lane_dots[lane];
       }
     }
   }
@@ -109,9 +124,9 @@ void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t*
 
 #else  // a compiler that did not take -mavx2: never selected (cpu_has_avx2 is false there)
 
-void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
-                          const uint64_t* image, int64_t oy, int32_t* dots) {
-  binary_conv_row_portable(g, weights, image, oy, dots);
+void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
+                          const uint64_t* input, int64_t oy, int32_t* dots) {
+  binary_conv_row_portable(g, weights, row_taps, input, oy, dots);
 }
 
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {

@@ -17,23 +17,26 @@ inline int popcount64(uint64_t x) {
 }  // namespace
 
 void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
-                              const uint64_t* image, int64_t oy, int32_t* dots) {
-  const int64_t max_words = g.kernel * g.kernel * g.words();
-  RowTaps row_taps(g);
-  const int64_t block_words = max_words * kLanes;
+                              RowTaps& row_taps, const uint64_t* input, int64_t oy, int32_t* dots) {
+  const int64_t block_words = g.window_words() * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
   for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = row_taps.at(image, oy, ox);
+    const PixelTaps taps = row_taps.at(input, oy, ox);
     const int32_t total = static_cast<int32_t>(taps.valid_taps * g.channels);
     int32_t* out = dots + ox * g.out_channels;
     for (int64_t b = 0; b < blocks; ++b) {
       const uint64_t* block = weights + b * block_words;
       int32_t counts[kLanes] = {};
       for (int64_t j = 0; j < taps.count; ++j) {
-        const uint64_t a = taps.image[taps.input_offsets[j]];
+        const uint64_t a = taps.input[taps.input_offsets[j]];
         const uint64_t* w = block + taps.weight_offsets[j];
         for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] += popcount64(a ^ w[lane]);
+      }
+      if (taps.correction != nullptr) {
+        for (int64_t lane = 0; lane < kLanes; ++lane) {
+          counts[lane] -= taps.correction[b * kLanes + lane];
+        }
       }
       const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
       for (int64_t lane = 0; lane < lanes; ++lane)

@@ -225,14 +225,30 @@ void XnorNetwork::run_binary(const BinaryConvLayer& layer, const torch::Tensor& 
     out_signs = word_ptr(*signs);
   }
   const uint64_t* in = word_ptr(input_signs);
-  const uint64_t* weights = layer.weights.bits.data();
   const int64_t image_words = g.in_h * g.in_w * g.words();
   const KernelIsa isa = isa_;
+  // Small channel counts: several horizontal taps per word (binary_conv.h), built here once
+  // for the whole layer rather than by each output row.
+  const uint64_t* input = in;
+  const int64_t input_words = g.input_words();
+  torch::Tensor windows;
+  if (g.tap_packed()) {
+    windows = torch::empty({n, input_words}, torch::kLong);
+    uint64_t* packed = word_ptr(windows);
+    at::parallel_for(0, n * g.in_h, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t image = row / g.in_h, iy = row % g.in_h;
+        pack_tap_windows(g, in + image * image_words, iy, iy + 1, packed + image * input_words);
+      }
+    });
+    input = packed;
+  }
   at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
+    BinaryConvRows rows(isa, layer.weights, g.in_h, g.in_w);
     std::vector<int32_t> dots(static_cast<size_t>(ow * oc));
     for (int64_t row = begin; row < end; ++row) {
       const int64_t image = row / oh, oy = row % oh;
-      binary_conv_row(isa, g, weights, in + image * image_words, oy, dots.data());
+      rows.run(input + image * input_words, oy, dots.data());
       const int64_t pixel = row * ow;
       if (out_values != nullptr) {
         affine_rows(layer.affine, dots.data(), ow,
