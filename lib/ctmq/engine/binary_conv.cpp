@@ -127,7 +127,6 @@ RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_mi
   border_weight_.resize(static_cast<size_t>(max_words));
   if (g.tap_packed()) {
     // Window words of consecutive input rows at one output column are out_w * row_words apart.
-    correction_.resize(static_cast<size_t>((g.out_channels + kLanes - 1) / kLanes * kLanes));
     const int64_t row_words = g.row_words();
     for (int64_t ky = 0; ky < g.kernel; ++ky) {
       for (int64_t r = 0; r < row_words; ++r) {
@@ -135,6 +134,23 @@ RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_mi
         interior_weight_.push_back(static_cast<int32_t>((ky * row_words + r) * kLanes));
       }
     }
+    padded_channels_ = (g.out_channels + kLanes - 1) / kLanes * kLanes;
+    for (int64_t ox = 0; ox < g.out_w(); ++ox) {
+      const int64_t ix0 = ox * g.stride - g.pad;
+      const int64_t kx_begin = std::max<int64_t>(0, -ix0);
+      const int64_t kx_end = std::min(g.kernel, g.in_w - ix0);
+      valid_columns_.push_back(std::max<int64_t>(0, kx_end - kx_begin));
+      if (valid_columns_.back() == g.kernel) {
+        correction_slot_.push_back(-1);
+      } else {
+        correction_slot_.push_back(static_cast<int32_t>(border_columns_.size()));
+        border_columns_.push_back(ox);
+      }
+    }
+    const size_t table = border_columns_.size() * static_cast<size_t>(padded_channels_);
+    full_row_corrections_.assign(table, 0);
+    row_corrections_.assign(table, 0);
+    fill_corrections(0, g.kernel, full_row_corrections_.data());
     return;
   }
   const int64_t words = g.words();
@@ -149,11 +165,30 @@ RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_mi
   }
 }
 
-PixelTaps RowTaps::at(const uint64_t* input, int64_t oy, int64_t ox) {
-  return g_.tap_packed() ? tap_packed_at(input, oy, ox) : pixel_words_at(input, oy, ox);
+// A tap-packed border column's window words hold 0 bits for its taps outside the image, and
+// the XOR counts each -1 weight there as a mismatch: these are the counts to take off again,
+// over kernel rows [ky_begin, ky_end).
+void RowTaps::fill_corrections(int64_t ky_begin, int64_t ky_end, int32_t* out) const {
+  const BinaryConvGeometry& g = g_;
+  const int32_t* minus_ones = tap_minus_ones_->data();
+  const int64_t taps = g.kernel * g.kernel;
+  for (size_t slot = 0; slot < border_columns_.size(); ++slot) {
+    const int64_t ix0 = border_columns_[slot] * g.stride - g.pad;
+    int32_t* column = out + static_cast<int64_t>(slot) * padded_channels_;
+    for (int64_t o = 0; o < g.out_channels; ++o) {
+      int32_t sum = 0;
+      for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
+        for (int64_t kx = 0; kx < g.kernel; ++kx) {
+          const int64_t ix = ix0 + kx;
+          if (ix < 0 || ix >= g.in_w) sum += minus_ones[o * taps + ky * g.kernel + kx];
+        }
+      }
+      column[o] = sum;
+    }
+  }
 }
 
-PixelTaps RowTaps::pixel_words_at(const uint64_t* input, int64_t oy, int64_t ox) {
+PixelTaps RowTaps::at(const uint64_t* input, int64_t oy, int64_t ox) {
   const BinaryConvGeometry& g = g_;
   const int64_t words = g.words();
   const int64_t iy0 = oy * g.stride - g.pad;
@@ -189,57 +224,39 @@ PixelTaps RowTaps::pixel_words_at(const uint64_t* input, int64_t oy, int64_t ox)
   return taps;
 }
 
-PixelTaps RowTaps::tap_packed_at(const uint64_t* input, int64_t oy, int64_t ox) {
+PackedRowTaps RowTaps::packed_row(const uint64_t* input, int64_t oy) {
   const BinaryConvGeometry& g = g_;
   const int64_t row_words = g.row_words();
   const int64_t out_w = g.out_w();
   const int64_t iy0 = oy * g.stride - g.pad;
-  const int64_t ix0 = ox * g.stride - g.pad;
-  const int64_t kx_begin = std::max<int64_t>(0, -ix0);
-  const int64_t kx_end = std::min(g.kernel, g.in_w - ix0);
-  const int64_t valid_columns = std::max<int64_t>(0, kx_end - kx_begin);
-  PixelTaps taps;
+  PackedRowTaps row;
   if (iy0 >= 0 && iy0 + g.kernel <= g.in_h) {
-    taps.count = static_cast<int64_t>(interior_input_.size());
-    taps.valid_taps = g.kernel * valid_columns;
-    taps.input = input + (iy0 * out_w + ox) * row_words;
-    taps.input_offsets = interior_input_.data();
-    taps.weight_offsets = interior_weight_.data();
-  } else {
-    taps.input = input + ox * row_words;
-    taps.input_offsets = border_input_.data();
-    taps.weight_offsets = border_weight_.data();
-    for (int64_t ky = 0; ky < g.kernel; ++ky) {
-      const int64_t iy = iy0 + ky;
-      if (iy < 0 || iy >= g.in_h) continue;
-      taps.valid_taps += valid_columns;
-      for (int64_t r = 0; r < row_words; ++r) {
-        border_input_[static_cast<size_t>(taps.count)] =
-            static_cast<int32_t>(iy * out_w * row_words + r);
-        border_weight_[static_cast<size_t>(taps.count)] =
-            static_cast<int32_t>((ky * row_words + r) * kLanes);
-        ++taps.count;
-      }
+    row.count = static_cast<int64_t>(interior_input_.size());
+    row.valid_rows = g.kernel;
+    row.input = input + iy0 * out_w * row_words;
+    row.input_offsets = interior_input_.data();
+    row.weight_offsets = interior_weight_.data();
+    corrections_ = full_row_corrections_.data();
+    return row;
+  }
+  row.input = input;
+  row.input_offsets = border_input_.data();
+  row.weight_offsets = border_weight_.data();
+  const int64_t ky_begin = std::max<int64_t>(0, -iy0);
+  const int64_t ky_end = std::max(ky_begin, std::min(g.kernel, g.in_h - iy0));
+  for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
+    for (int64_t r = 0; r < row_words; ++r) {
+      border_input_[static_cast<size_t>(row.count)] =
+          static_cast<int32_t>((iy0 + ky) * out_w * row_words + r);
+      border_weight_[static_cast<size_t>(row.count)] =
+          static_cast<int32_t>((ky * row_words + r) * kLanes);
+      ++row.count;
     }
   }
-  if (valid_columns == g.kernel) return taps;
-  // Taps outside the image on the left or right: their 0 bits met every -1 weight.
-  const int32_t* minus_ones = tap_minus_ones_->data();
-  const int64_t taps_per_channel = g.kernel * g.kernel;
-  for (int64_t o = 0; o < g.out_channels; ++o) {
-    int32_t sum = 0;
-    for (int64_t ky = 0; ky < g.kernel; ++ky) {
-      const int64_t iy = iy0 + ky;
-      if (iy < 0 || iy >= g.in_h) continue;
-      const int32_t* row = minus_ones + o * taps_per_channel + ky * g.kernel;
-      for (int64_t kx = 0; kx < g.kernel; ++kx) {
-        if (kx < kx_begin || kx >= kx_end) sum += row[kx];
-      }
-    }
-    correction_[static_cast<size_t>(o)] = sum;
-  }
-  taps.correction = correction_.data();
-  return taps;
+  row.valid_rows = ky_end - ky_begin;
+  fill_corrections(ky_begin, ky_end, row_corrections_.data());
+  corrections_ = row_corrections_.data();
+  return row;
 }
 
 }  // namespace detail

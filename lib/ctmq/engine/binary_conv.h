@@ -18,6 +18,8 @@
 #include <memory>
 #include <vector>
 
+#include "ctmq/engine/kernel_isa.h"
+
 namespace ctmq::engine {
 
 /// 64-bit words holding `channels` sign bits.
@@ -81,18 +83,6 @@ struct PackedBinaryWeights {
 /// Packs the signs of `weights` (O x C x K x K floats, PyTorch's OIHW order; < 0 is -1).
 PackedBinaryWeights pack_binary_weights(const BinaryConvGeometry& geometry, const float* weights);
 
-/// The instruction sets a kernel can use.
-enum class KernelIsa { kPortable, kAvx2 };
-
-/// Whether this CPU runs the AVX2 kernels (AVX2 and POPCNT, checked at run time).
-bool cpu_has_avx2();
-
-/// The fastest kernel this CPU runs; CTMQ_ENGINE_ISA=portable forces the portable one.
-KernelIsa best_kernel_isa();
-
-/// "avx2" or "portable".
-const char* kernel_isa_name(KernelIsa isa);
-
 /// Tap-packed geometries (BinaryConvGeometry::tap_packed()): the kernel's input rows
 /// [iy_begin, iy_end) of one image, built from its packed signs `image` ([in_h][in_w], one
 /// word a pixel). Window word (iy, ox, r) holds the taps kx = r * taps_per_word() + j of kernel
@@ -155,34 +145,57 @@ void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weigh
                               const uint64_t* input, int64_t oy, int32_t* dots);
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& taps,
                           const uint64_t* input, int64_t oy, int32_t* dots);
+void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
+                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
+                      uint64_t* signs);
+void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
+                         const int32_t* dots, int64_t pixels, uint64_t* signs);
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 
 /// The words one output pixel reads: `count` input words at input[input_offsets[j]], each
 /// XORed with the lane block's words at weight_offsets[j], over `valid_taps` kernel taps inside
-/// the image. Tap-packed, a border pixel also reads the 0 bits of taps outside the image:
-/// `correction` (null elsewhere) holds, per output channel, the mismatches those add, to be
-/// subtracted from the count.
+/// the image (pixel words, not tap-packed).
 struct PixelTaps {
   int64_t count = 0;
   int64_t valid_taps = 0;
   const uint64_t* input = nullptr;
   const int32_t* input_offsets = nullptr;
   const int32_t* weight_offsets = nullptr;
-  const int32_t* correction = nullptr;
+};
+
+/// The words every pixel of one tap-packed output row reads: `count` window words at
+/// input + ox * row_words() + input_offsets[j], over `valid_rows` kernel rows inside the image.
+struct PackedRowTaps {
+  int64_t count = 0;
+  int64_t valid_rows = 0;
+  const uint64_t* input = nullptr;
+  const int32_t* input_offsets = nullptr;
+  const int32_t* weight_offsets = nullptr;
 };
 
 /// PixelTaps for every output pixel of a geometry (its in_h and in_w set): interior pixels
 /// share one precomputed pattern (offsets relative to the window's corner); border pixels get
-/// their words listed one by one, and tap-packed ones their correction.
+/// their words listed one by one. Tap-packed geometries are walked a row at a time
+/// (packed_row), with per-column counts and corrections.
 class RowTaps {
  public:
   RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_minus_ones);
+  /// Pixel words (not tap-packed).
   PixelTaps at(const uint64_t* input, int64_t oy, int64_t ox);
+  /// Tap-packed: output row oy; valid_columns() and correction() then describe its pixels.
+  PackedRowTaps packed_row(const uint64_t* input, int64_t oy);
+  /// Kernel columns of output column ox inside the image.
+  int64_t valid_columns(int64_t ox) const { return valid_columns_[static_cast<size_t>(ox)]; }
+  /// Per output channel (padded to whole lane blocks), the mismatches the 0 bits of column
+  /// ox's taps outside the image add over the row's valid kernel rows; null where none are.
+  const int32_t* correction(int64_t ox) const {
+    const int32_t slot = correction_slot_[static_cast<size_t>(ox)];
+    return slot < 0 ? nullptr : corrections_ + slot * padded_channels_;
+  }
 
  private:
-  PixelTaps pixel_words_at(const uint64_t* input, int64_t oy, int64_t ox);
-  PixelTaps tap_packed_at(const uint64_t* input, int64_t oy, int64_t ox);
+  void fill_corrections(int64_t ky_begin, int64_t ky_end, int32_t* out) const;
 
   BinaryConvGeometry g_;
   const std::vector<int32_t>* tap_minus_ones_;
@@ -190,7 +203,14 @@ class RowTaps {
   std::vector<int32_t> interior_weight_;
   std::vector<int32_t> border_input_;
   std::vector<int32_t> border_weight_;
-  std::vector<int32_t> correction_;
+  // Tap-packed only.
+  int64_t padded_channels_ = 0;
+  std::vector<int64_t> valid_columns_;
+  std::vector<int32_t> correction_slot_;  ///< per output column: its slot, or -1
+  std::vector<int64_t> border_columns_;
+  std::vector<int32_t> full_row_corrections_;  ///< every kernel row inside the image
+  std::vector<int32_t> row_corrections_;       ///< the current row, where it overhangs
+  const int32_t* corrections_ = nullptr;
 };
 }  // namespace detail
 

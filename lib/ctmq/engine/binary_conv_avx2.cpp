@@ -7,6 +7,7 @@
 // vpsadbw folds them into 64-bit lane totals.
 
 #include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/epilogue.h"
 #include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
@@ -29,6 +30,67 @@ inline __m256i popcount_bytes(__m256i v, __m256i table, __m256i low_nibbles) {
   return _mm256_add_epi8(_mm256_shuffle_epi8(table, low), _mm256_shuffle_epi8(table, high));
 }
 
+struct PopcountTables {
+  __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2,
+                                   2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+};
+
+/// The dot products of one pixel with one lane block: `count` input words input[offsets[j]]
+/// against the block's words at weight_offsets[j], dot = total - 2 * (mismatches - correction),
+/// written to out[0, lanes).
+inline void block_dots(const PopcountTables& t, const uint64_t* input, const int32_t* offsets,
+                       const uint64_t* block, const int32_t* weight_offsets, int64_t count,
+                       int64_t total, const int32_t* correction, int64_t lanes, int32_t* out) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
+  for (int64_t j = 0; j < count;) {
+    const int64_t end = std::min(count, j + kStepsPerByteCount);
+    __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+    for (; j < end; ++j) {
+      const __m256i a = _mm256_set1_epi64x(static_cast<long long>(input[offsets[j]]));
+      const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
+      c0 = _mm256_add_epi8(
+          c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), t.table, t.low_nibbles));
+      c1 = _mm256_add_epi8(c1, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 1)),
+                                              t.table, t.low_nibbles));
+      c2 = _mm256_add_epi8(c2, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 2)),
+                                              t.table, t.low_nibbles));
+      c3 = _mm256_add_epi8(c3, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 3)),
+                                              t.table, t.low_nibbles));
+    }
+    sum0 = _mm256_add_epi64(sum0, _mm256_sad_epu8(c0, zero));
+    sum1 = _mm256_add_epi64(sum1, _mm256_sad_epu8(c1, zero));
+    sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
+    sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
+  }
+  // The counts fit in 32 bits: take the low halves of the 64-bit lanes, in lane order.
+  const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  __m256i counts_lo =
+      _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum0, low_halves),
+                                _mm256_permutevar8x32_epi32(sum1, low_halves), 0x20);
+  __m256i counts_hi =
+      _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum2, low_halves),
+                                _mm256_permutevar8x32_epi32(sum3, low_halves), 0x20);
+  if (correction != nullptr) {
+    const __m256i* c = reinterpret_cast<const __m256i*>(correction);
+    counts_lo = _mm256_sub_epi32(counts_lo, _mm256_loadu_si256(c));
+    counts_hi = _mm256_sub_epi32(counts_hi, _mm256_loadu_si256(c + 1));
+  }
+  const __m256i totals = _mm256_set1_epi32(static_cast<int>(total));
+  const __m256i dots_lo = _mm256_sub_epi32(totals, _mm256_add_epi32(counts_lo, counts_lo));
+  const __m256i dots_hi = _mm256_sub_epi32(totals, _mm256_add_epi32(counts_hi, counts_hi));
+  if (lanes == kLanes) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), dots_lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), dots_hi);
+    return;
+  }
+  alignas(32) int32_t lane_dots[kLanes];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots), dots_lo);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots + 8), dots_hi);
+  for (int64_t lane = 0; lane < lanes; ++lane) out[lane] = lane_dots[lane];
+}
+
 }  // namespace
 
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
@@ -37,64 +99,94 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, 
   const int64_t block_words = g.window_words() * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
-                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
-  const __m256i zero = _mm256_setzero_si256();
+  const PopcountTables tables;
+  if (g.tap_packed()) {
+    const PackedRowTaps row = row_taps.packed_row(input, oy);
+    const int64_t row_words = g.row_words();
+    for (int64_t ox = 0; ox < out_w; ++ox) {
+      const int64_t total = row.valid_rows * row_taps.valid_columns(ox) * g.channels;
+      const int32_t* correction = row_taps.correction(ox);
+      for (int64_t b = 0; b < blocks; ++b) {
+        block_dots(tables, row.input + ox * row_words, row.input_offsets, weights + b * block_words,
+                   row.weight_offsets, row.count, total,
+                   correction != nullptr ? correction + b * kLanes : nullptr,
+                   std::min(kLanes, g.out_channels - b * kLanes),
+                   dots + ox * g.out_channels + b * kLanes);
+      }
+    }
+    return;
+  }
   for (int64_t ox = 0; ox < out_w; ++ox) {
     const PixelTaps taps = row_taps.at(input, oy, ox);
     const int64_t total = taps.valid_taps * g.channels;
-    int32_t* out = dots + ox * g.out_channels;
     for (int64_t b = 0; b < blocks; ++b) {
-      const uint64_t* block = weights + b * block_words;
-      __m256i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
-      for (int64_t j = 0; j < taps.count;) {
-        const int64_t end = std::min(taps.count, j + kStepsPerByteCount);
-        __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-        for (; j < end; ++j) {
-          const __m256i a =
-              _mm256_set1_epi64x(static_cast<long long>(taps.input[taps.input_offsets[j]]));
-          const __m256i* w = reinterpret_cast<const __m256i*>(block + taps.weight_offsets[j]);
-          c0 = _mm256_add_epi8(
-              c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), table, low_nibbles));
-          c1 = _mm256_add_epi8(c1, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 1)),
-                                                  table, low_nibbles));
-          c2 = _mm256_add_epi8(c2, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 2)),
-                                                  table, low_nibbles));
-          c3 = _mm256_add_epi8(c3, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 3)),
-                                                  table, low_nibbles));
-        }
-        sum0 = _mm256_add_epi64(sum0, _mm256_sad_epu8(c0, zero));
-        sum1 = _mm256_add_epi64(sum1, _mm256_sad_epu8(c1, zero));
-        sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
-        sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
+      block_dots(tables, taps.input, taps.input_offsets, weights + b * block_words,
+                 taps.weight_offsets, taps.count, total, nullptr,
+                 std::min(kLanes, g.out_channels - b * kLanes),
+                 dots + ox * g.out_channels + b * kLanes);
+    }
+  }
+}
+
+void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
+                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
+                      uint64_t* signs) {
+  // The portable loop's operations in its order ((dot * scale) * alpha + beta, then + residual),
+  // unfused, so both give the same bits.
+  const int64_t words = words_for(channels);
+  const int64_t vector_end = channels / 8 * 8;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int32_t* d = dots + p * channels;
+    float* o = out + p * channels;
+    const float* r = residual != nullptr ? residual + p * channels : nullptr;
+    uint64_t* s = signs != nullptr ? signs + p * words : nullptr;
+    if (s != nullptr) std::fill(s, s + words, 0);
+    int64_t c = 0;
+    for (; c < vector_end; c += 8) {
+      __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+      v = _mm256_add_ps(
+          _mm256_mul_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + c)), _mm256_loadu_ps(alpha + c)),
+          _mm256_loadu_ps(beta + c));
+      if (r != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(r + c));
+      _mm256_storeu_ps(o + c, v);
+      if (s != nullptr) {
+        // Not (x >= 0), unordered: negative values and NaN give -1, as training's sign().
+        const unsigned mask =
+            static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NGE_UQ)));
+        s[c / 64] |= static_cast<uint64_t>(mask) << (c % 64);
       }
-      // The counts fit in 32 bits: take the low halves of the 64-bit lanes, in lane order.
-      const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-      __m256i counts_lo =
-          _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum0, low_halves),
-                                    _mm256_permutevar8x32_epi32(sum1, low_halves), 0x20);
-      __m256i counts_hi =
-          _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum2, low_halves),
-                                    _mm256_permutevar8x32_epi32(sum3, low_halves), 0x20);
-      if (taps.correction != nullptr) {
-        const __m256i* correction = reinterpret_cast<const __m256i*>(taps.correction + b * kLanes);
-        counts_lo = _mm256_sub_epi32(counts_lo, _mm256_loadu_si256(correction));
-        counts_hi = _mm256_sub_epi32(counts_hi, _mm256_loadu_si256(correction + 1));
-      }
-      // dot = total - 2 * mismatches
-      const __m256i totals = _mm256_set1_epi32(static_cast<int>(total));
-      alignas(32) int32_t lane_dots[kLanes];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots),
-                         _mm256_sub_epi32(totals, _mm256_add_epi32(counts_lo, counts_lo)));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots + 8),
-                         _mm256_sub_epi32(totals, _mm256_add_epi32(counts_hi, counts_hi)));
-      const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
-      if (lanes == kLanes) {
-        std::copy(lane_dots, lane_dots + kLanes, out + b * kLanes);
-      } else {
-        for (int64_t lane = 0; lane < lanes; ++lane) out[b * kLanes + lane] = lane_dots[lane];
-      }
+    }
+    for (; c < channels; ++c) {
+      float v = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
+      if (r != nullptr) v = v + r[c];
+      o[c] = v;
+      if (s != nullptr) s[c / 64] |= static_cast<uint64_t>(!(v >= 0.f)) << (c % 64);
+    }
+  }
+}
+
+void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
+                         const int32_t* dots, int64_t pixels, uint64_t* signs) {
+  const int64_t words = words_for(channels);
+  const int64_t vector_end = channels / 8 * 8;
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int32_t* d = dots + p * channels;
+    uint64_t* s = signs + p * words;
+    std::fill(s, s + words, 0);
+    int64_t c = 0;
+    for (; c < vector_end; c += 8) {
+      // -1 (a set bit) where direction * dot < threshold
+      const __m256i product =
+          _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(direction + c)),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+      const __m256i below = _mm256_cmpgt_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(threshold + c)), product);
+      const unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(below)));
+      s[c / 64] |= static_cast<uint64_t>(mask) << (c % 64);
+    }
+    for (; c < channels; ++c) {
+      s[c / 64] |= static_cast<uint64_t>(direction[c] * d[c] < threshold[c]) << (c % 64);
     }
   }
 }
@@ -131,6 +223,24 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, 
 
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
   pack_signs_portable(x, pixels, channels, out);
+}
+
+void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
+                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
+                      uint64_t* signs) {
+  ChannelAffine affine;
+  affine.scale.assign(scale, scale + channels);
+  affine.alpha.assign(alpha, alpha + channels);
+  affine.beta.assign(beta, beta + channels);
+  affine_rows(KernelIsa::kPortable, affine, dots, pixels, residual, out, signs);
+}
+
+void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
+                         const int32_t* dots, int64_t pixels, uint64_t* signs) {
+  ChannelThreshold t;
+  t.threshold.assign(threshold, threshold + channels);
+  t.direction.assign(direction, direction + channels);
+  threshold_rows(KernelIsa::kPortable, t, dots, pixels, signs);
 }
 
 #endif

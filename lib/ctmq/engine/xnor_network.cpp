@@ -251,11 +251,11 @@ void XnorNetwork::run_binary(const BinaryConvLayer& layer, const torch::Tensor& 
       rows.run(input + image * input_words, oy, dots.data());
       const int64_t pixel = row * ow;
       if (out_values != nullptr) {
-        affine_rows(layer.affine, dots.data(), ow,
+        affine_rows(isa, layer.affine, dots.data(), ow,
                     residual != nullptr ? residual + pixel * oc : nullptr, out_values + pixel * oc,
                     out_signs != nullptr ? out_signs + pixel * ow_words : nullptr);
       } else {
-        threshold_rows(layer.threshold, dots.data(), ow, out_signs + pixel * ow_words);
+        threshold_rows(isa, layer.threshold, dots.data(), ow, out_signs + pixel * ow_words);
       }
     }
   });
