@@ -186,5 +186,81 @@ TEST(PackSigns, SignOfZeroIsPlusOneAndNanMinusOne) {
   }
 }
 
+// The direct float stem (conv + BatchNorm, channels-last) against LibTorch's conv2d and the same
+// affine map: equal up to float round-off (a different summation order, with FMA).
+struct StemCase {
+  int64_t in_channels, out_channels, height, width, kernel, stride, pad;
+};
+
+class FloatConvBn : public ::testing::TestWithParam<StemCase> {};
+
+TEST_P(FloatConvBn, EqualsLibTorchUpToRoundOff) {
+  const StemCase& c = GetParam();
+  engine::FloatConvGeometry g;
+  g.in_h = c.height;
+  g.in_w = c.width;
+  g.in_channels = c.in_channels;
+  g.out_channels = c.out_channels;
+  g.kernel = c.kernel;
+  g.stride = c.stride;
+  g.pad = c.pad;
+  if (!engine::float_conv_bn_supported(KernelIsa::kAvx2, g) || !engine::cpu_has_avx2()) {
+    GTEST_SKIP() << "no AVX2";
+  }
+  torch::manual_seed(static_cast<uint64_t>(c.in_channels * 100 + c.width));
+  const torch::Tensor x = torch::randn({2, c.in_channels, c.height, c.width});
+  const torch::Tensor w = torch::randn({c.out_channels, c.in_channels, c.kernel, c.kernel});
+  const torch::Tensor alpha = torch::randn({c.out_channels});
+  const torch::Tensor beta = torch::randn({c.out_channels});
+  const torch::Tensor expected =
+      (torch::conv2d(x, w, {}, {c.stride, c.stride}, {c.pad, c.pad}) * alpha.view({1, -1, 1, 1}) +
+       beta.view({1, -1, 1, 1}))
+          .permute({0, 2, 3, 1});
+  const torch::Tensor padded =
+      torch::constant_pad_nd(x, {c.pad, c.pad, c.pad, c.pad}).permute({0, 2, 3, 1}).contiguous();
+  const torch::Tensor weights = w.permute({2, 3, 1, 0}).contiguous();
+  torch::Tensor out = torch::full({2, g.out_h(), g.out_w(), c.out_channels}, 1e30f);
+  for (int64_t n = 0; n < 2; ++n) {
+    for (int64_t oy = 0; oy < g.out_h(); ++oy) {
+      engine::float_conv_bn_row(KernelIsa::kAvx2, g, padded[n].data_ptr<float>(),
+                                weights.data_ptr<float>(), alpha.data_ptr<float>(),
+                                beta.data_ptr<float>(), oy, out[n][oy].data_ptr<float>());
+    }
+  }
+  ASSERT_EQ(out.sizes(), expected.sizes());
+  const double scale = expected.abs().max().item<double>();
+  EXPECT_LE((out - expected).abs().max().item<double>(), 1e-5 * scale);
+}
+
+// resnet18's and resnet20's stems; odd input channel counts; widths that leave a tail after the
+// six-pixel blocks; strides 1 and 2; padding 0 to past the kernel's half.
+INSTANTIATE_TEST_SUITE_P(Shapes, FloatConvBn,
+                         ::testing::Values(StemCase{3, 64, 32, 29, 7, 2, 3},
+                                           StemCase{1, 16, 28, 28, 3, 1, 1},
+                                           StemCase{5, 32, 9, 13, 3, 2, 1},
+                                           StemCase{3, 16, 7, 5, 5, 1, 0},
+                                           StemCase{2, 48, 6, 11, 3, 1, 3}),
+                         [](const ::testing::TestParamInfo<StemCase>& info) {
+                           const StemCase& c = info.param;
+                           return "C" + std::to_string(c.in_channels) + "_O" +
+                                  std::to_string(c.out_channels) + "_" + std::to_string(c.height) +
+                                  "x" + std::to_string(c.width) + "_k" + std::to_string(c.kernel) +
+                                  "s" + std::to_string(c.stride) + "p" + std::to_string(c.pad);
+                         });
+
+void PrintTo(const StemCase& c, std::ostream* os) {
+  *os << c.in_channels << "->" << c.out_channels << " " << c.height << "x" << c.width << " k"
+      << c.kernel << "s" << c.stride << "p" << c.pad;
+}
+
+TEST(FloatConvBn, OnlyAvx2RunsIt) {
+  engine::FloatConvGeometry g;
+  g.in_channels = 3;
+  g.out_channels = 64;
+  EXPECT_FALSE(engine::float_conv_bn_supported(KernelIsa::kPortable, g));
+  g.out_channels = 24;  // not whole 16-channel groups
+  EXPECT_FALSE(engine::float_conv_bn_supported(KernelIsa::kAvx2, g));
+}
+
 }  // namespace
 }  // namespace ctmq::test

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 namespace ctmq::engine {
 
@@ -44,19 +45,25 @@ void pack_tap_windows(const BinaryConvGeometry& g, const uint64_t* image, int64_
   const int64_t out_w = g.out_w();
   const int64_t row_words = g.row_words();
   const int64_t per_word = g.taps_per_word();
+  const int64_t k = g.kernel, c = g.channels;
   for (int64_t iy = iy_begin; iy < iy_end; ++iy) {
     const uint64_t* row = image + iy * g.in_w;
     uint64_t* windows = out + iy * out_w * row_words;
     for (int64_t ox = 0; ox < out_w; ++ox) {
       const int64_t ix0 = ox * g.stride - g.pad;
+      uint64_t* window = windows + ox * row_words;
+      if (k == 3 && per_word == 3 && ix0 >= 0 && ix0 + 3 <= g.in_w) {  // resnets' interior
+        window[0] = row[ix0] | row[ix0 + 1] << c | row[ix0 + 2] << (2 * c);
+        continue;
+      }
       for (int64_t r = 0; r < row_words; ++r) {
         uint64_t word = 0;
         for (int64_t j = 0; j < per_word; ++j) {
           const int64_t kx = r * per_word + j;
           const int64_t ix = ix0 + kx;
-          if (kx < g.kernel && ix >= 0 && ix < g.in_w) word |= row[ix] << (j * g.channels);
+          if (kx < k && ix >= 0 && ix < g.in_w) word |= row[ix] << (j * c);
         }
-        windows[ox * row_words + r] = word;
+        window[r] = word;
       }
     }
   }
@@ -82,7 +89,8 @@ void BinaryConvRows::run(const uint64_t* input, int64_t oy, int32_t* dots) {
 
 bool cpu_has_avx2() {
 #if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
+         __builtin_cpu_supports("fma");
 #else
   return false;
 #endif
@@ -118,6 +126,19 @@ void float_conv1x1_rows(KernelIsa isa, const float* x, int64_t pixels, int64_t i
   }
 }
 
+bool float_conv_bn_supported(KernelIsa isa, const FloatConvGeometry& g) {
+  return isa == KernelIsa::kAvx2 && g.out_channels % 16 == 0 && g.out_channels > 0;
+}
+
+void float_conv_bn_row(KernelIsa isa, const FloatConvGeometry& g, const float* padded,
+                       const float* weights, const float* alpha, const float* beta, int64_t oy,
+                       float* out) {
+  if (!float_conv_bn_supported(isa, g)) {
+    throw std::invalid_argument("float_conv_bn_row: no kernel for this ISA and shape");
+  }
+  detail::float_conv_bn_row_avx2(g, padded, weights, alpha, beta, oy, out);
+}
+
 namespace detail {
 
 RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_minus_ones)
@@ -149,7 +170,6 @@ RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_mi
     }
     const size_t table = border_columns_.size() * static_cast<size_t>(padded_channels_);
     full_row_corrections_.assign(table, 0);
-    row_corrections_.assign(table, 0);
     fill_corrections(0, g.kernel, full_row_corrections_.data());
     return;
   }
@@ -254,8 +274,18 @@ PackedRowTaps RowTaps::packed_row(const uint64_t* input, int64_t oy) {
     }
   }
   row.valid_rows = ky_end - ky_begin;
-  fill_corrections(ky_begin, ky_end, row_corrections_.data());
-  corrections_ = row_corrections_.data();
+  // Rows that overhang the image come in a few kinds (the top rows, the bottom rows): each
+  // kind's corrections are computed once.
+  const int64_t key = ky_begin * (g.kernel + 1) + ky_end;
+  auto cached = std::find(row_correction_keys_.begin(), row_correction_keys_.end(), key);
+  const size_t table = border_columns_.size() * static_cast<size_t>(padded_channels_);
+  if (cached == row_correction_keys_.end()) {
+    row_correction_keys_.push_back(key);
+    row_corrections_.resize(row_correction_keys_.size() * table);
+    cached = row_correction_keys_.end() - 1;
+    fill_corrections(ky_begin, ky_end, row_corrections_.data() + (row_corrections_.size() - table));
+  }
+  corrections_ = row_corrections_.data() + (cached - row_correction_keys_.begin()) * table;
   return row;
 }
 

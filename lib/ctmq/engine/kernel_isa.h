@@ -6,7 +6,7 @@ namespace ctmq::engine {
 /// The instruction sets a kernel can use.
 enum class KernelIsa { kPortable, kAvx2 };
 
-/// Whether this CPU runs the AVX2 kernels (AVX2 and POPCNT, checked at run time).
+/// Whether this CPU runs the AVX2 kernels (AVX2, POPCNT and FMA, checked at run time).
 bool cpu_has_avx2();
 
 /// The fastest kernel this CPU runs; CTMQ_ENGINE_ISA=portable forces the portable one.
