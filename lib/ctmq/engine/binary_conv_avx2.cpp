@@ -193,60 +193,59 @@ void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int
 
 namespace {
 
-/// kPixels (1 to 6) consecutive output pixels from ox, 16 output channels from o: up to 12
-/// accumulator registers, one broadcast input and two weight registers. The accumulators are
-/// named, not an array: GCC keeps an array of vectors on the stack.
+/// A direct float convolution's inner block: kPixels (1 to 6) output pixels, 16 output
+/// channels, in up to 12 accumulator registers (named, not an array: GCC keeps an array of
+/// vectors on the stack), one broadcast input and two weight registers. Pixel p reads
+/// x[p * pixel_step + r * row_step + t] for `rows` kernel rows r and `taps` inputs t per row,
+/// against the 16 weights at w + (r * taps + t) * out_channels; y[p * out_channels + o] =
+/// sum * alpha[o] + beta[o] (a BatchNorm).
 template <int kPixels>
-__attribute__((target("avx2,fma"), always_inline)) inline void float_conv_bn_pixels(
-    const FloatConvGeometry& g, const float* padded_row, int64_t padded_w, const float* weights,
-    const float* alpha, const float* beta, int64_t ox, int64_t o, float* out) {
+__attribute__((target("avx2,fma"), always_inline)) inline void float_conv_block(
+    const float* x, int64_t pixel_step, int64_t rows, int64_t row_step, int64_t taps,
+    const float* w, int64_t out_channels, const float* alpha, const float* beta, float* y) {
   static_assert(kPixels >= 1 && kPixels <= 6, "12 accumulators at most");
   __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
   __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-  const int64_t cin = g.in_channels;
-  const int64_t step = g.stride * cin;
-  for (int64_t ky = 0; ky < g.kernel; ++ky) {
-    const float* x = padded_row + (ky * padded_w + ox * g.stride) * cin;
-    const float* w = weights + ky * g.kernel * cin * g.out_channels + o;
-    for (int64_t t = 0; t < g.kernel * cin; ++t, w += g.out_channels) {
+  for (int64_t r = 0; r < rows; ++r, x += row_step) {
+    for (int64_t t = 0; t < taps; ++t, w += out_channels) {
       const __m256 w0 = _mm256_loadu_ps(w);
       const __m256 w1 = _mm256_loadu_ps(w + 8);
       __m256 v = _mm256_broadcast_ss(x + t);
       a00 = _mm256_fmadd_ps(v, w0, a00);
       a01 = _mm256_fmadd_ps(v, w1, a01);
       if (kPixels > 1) {
-        v = _mm256_broadcast_ss(x + step + t);
+        v = _mm256_broadcast_ss(x + pixel_step + t);
         a10 = _mm256_fmadd_ps(v, w0, a10);
         a11 = _mm256_fmadd_ps(v, w1, a11);
       }
       if (kPixels > 2) {
-        v = _mm256_broadcast_ss(x + 2 * step + t);
+        v = _mm256_broadcast_ss(x + 2 * pixel_step + t);
         a20 = _mm256_fmadd_ps(v, w0, a20);
         a21 = _mm256_fmadd_ps(v, w1, a21);
       }
       if (kPixels > 3) {
-        v = _mm256_broadcast_ss(x + 3 * step + t);
+        v = _mm256_broadcast_ss(x + 3 * pixel_step + t);
         a30 = _mm256_fmadd_ps(v, w0, a30);
         a31 = _mm256_fmadd_ps(v, w1, a31);
       }
       if (kPixels > 4) {
-        v = _mm256_broadcast_ss(x + 4 * step + t);
+        v = _mm256_broadcast_ss(x + 4 * pixel_step + t);
         a40 = _mm256_fmadd_ps(v, w0, a40);
         a41 = _mm256_fmadd_ps(v, w1, a41);
       }
       if (kPixels > 5) {
-        v = _mm256_broadcast_ss(x + 5 * step + t);
+        v = _mm256_broadcast_ss(x + 5 * pixel_step + t);
         a50 = _mm256_fmadd_ps(v, w0, a50);
         a51 = _mm256_fmadd_ps(v, w1, a51);
       }
     }
   }
-  const __m256 alpha0 = _mm256_loadu_ps(alpha + o), alpha1 = _mm256_loadu_ps(alpha + o + 8);
-  const __m256 beta0 = _mm256_loadu_ps(beta + o), beta1 = _mm256_loadu_ps(beta + o + 8);
-  float* y = out + ox * g.out_channels + o;
+  const __m256 alpha0 = _mm256_loadu_ps(alpha), alpha1 = _mm256_loadu_ps(alpha + 8);
+  const __m256 beta0 = _mm256_loadu_ps(beta), beta1 = _mm256_loadu_ps(beta + 8);
   auto store = [&](int p, __m256 lo, __m256 hi) {
-    _mm256_storeu_ps(y + p * g.out_channels, _mm256_add_ps(_mm256_mul_ps(lo, alpha0), beta0));
-    _mm256_storeu_ps(y + p * g.out_channels + 8, _mm256_add_ps(_mm256_mul_ps(hi, alpha1), beta1));
+    float* out = y + p * out_channels;
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_mul_ps(lo, alpha0), beta0));
+    _mm256_storeu_ps(out + 8, _mm256_add_ps(_mm256_mul_ps(hi, alpha1), beta1));
   };
   store(0, a00, a01);
   if (kPixels > 1) store(1, a10, a11);
@@ -256,24 +255,64 @@ __attribute__((target("avx2,fma"), always_inline)) inline void float_conv_bn_pix
   if (kPixels > 5) store(5, a50, a51);
 }
 
+constexpr int64_t kFloatBlockPixels = 6;
+
 }  // namespace
 
 __attribute__((target("avx2,fma"))) void float_conv_bn_row_avx2(
     const FloatConvGeometry& g, const float* padded, const float* weights, const float* alpha,
     const float* beta, int64_t oy, float* out) {
-  constexpr int kBlock = 6;
   const int64_t padded_w = g.in_w + 2 * g.pad;
-  const float* padded_row = padded + oy * g.stride * padded_w * g.in_channels;
+  const int64_t cin = g.in_channels;
+  const float* padded_row = padded + oy * g.stride * padded_w * cin;
   const int64_t out_w = g.out_w();
+  const int64_t pixel_step = g.stride * cin, row_step = padded_w * cin, taps = g.kernel * cin;
   // Output channels outermost: one group's weights (kernel^2 * in_channels * 16 floats, 9 KB
   // for resnet18's stem) stay in L1 while the row is swept.
   for (int64_t o = 0; o < g.out_channels; o += 16) {
     int64_t ox = 0;
-    for (; ox + kBlock <= out_w; ox += kBlock) {
-      float_conv_bn_pixels<kBlock>(g, padded_row, padded_w, weights, alpha, beta, ox, o, out);
+    for (; ox + kFloatBlockPixels <= out_w; ox += kFloatBlockPixels) {
+      float_conv_block<kFloatBlockPixels>(padded_row + ox * pixel_step, pixel_step, g.kernel,
+                                          row_step, taps, weights + o, g.out_channels, alpha + o,
+                                          beta + o, out + ox * g.out_channels + o);
     }
     for (; ox < out_w; ++ox) {
-      float_conv_bn_pixels<1>(g, padded_row, padded_w, weights, alpha, beta, ox, o, out);
+      float_conv_block<1>(padded_row + ox * pixel_step, pixel_step, g.kernel, row_step, taps,
+                          weights + o, g.out_channels, alpha + o, beta + o,
+                          out + ox * g.out_channels + o);
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) void float_conv1x1_rows_avx2(
+    const float* x, int64_t pixels, int64_t in_channels, const float* weights, int64_t out_channels,
+    const float* alpha, const float* beta, float* out) {
+  // Whole groups of 16 output channels in registers; the last few channels (a classifier's
+  // 1000 = 62 * 16 + 8) in a plain loop.
+  const int64_t grouped = out_channels / 16 * 16;
+  // Pixel blocks outermost: a block's inputs (6 x in_channels floats) stay in L1 while every
+  // output channel group is computed from them.
+  int64_t p = 0;
+  for (; p + kFloatBlockPixels <= pixels; p += kFloatBlockPixels) {
+    for (int64_t o = 0; o < grouped; o += 16) {
+      float_conv_block<kFloatBlockPixels>(x + p * in_channels, in_channels, 1, 0, in_channels,
+                                          weights + o, out_channels, alpha + o, beta + o,
+                                          out + p * out_channels + o);
+    }
+  }
+  for (; p < pixels; ++p) {
+    for (int64_t o = 0; o < grouped; o += 16) {
+      float_conv_block<1>(x + p * in_channels, in_channels, 1, 0, in_channels, weights + o,
+                          out_channels, alpha + o, beta + o, out + p * out_channels + o);
+    }
+  }
+  for (int64_t o = grouped; o < out_channels; ++o) {
+    for (int64_t q = 0; q < pixels; ++q) {
+      float sum = 0.f;
+      for (int64_t c = 0; c < in_channels; ++c) {
+        sum += x[q * in_channels + c] * weights[c * out_channels + o];
+      }
+      out[q * out_channels + o] = sum * alpha[o] + beta[o];
     }
   }
 }
@@ -315,6 +354,12 @@ void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t*
 void float_conv_bn_row_avx2(const FloatConvGeometry&, const float*, const float*, const float*,
                             const float*, int64_t, float*) {}
 
+void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
+                             const float* weights, int64_t out_channels, const float* alpha,
+                             const float* beta, float* out) {
+  float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
+}
+
 void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
                       const int32_t* dots, int64_t pixels, const float* residual, float* out,
                       uint64_t* signs) {
@@ -334,11 +379,5 @@ void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int
 }
 
 #endif
-
-void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
-                             const float* weights, int64_t out_channels, const float* alpha,
-                             const float* beta, float* out) {
-  float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
-}
 
 }  // namespace ctmq::engine::detail

@@ -71,7 +71,8 @@ class XnorNetwork {
                   const float* residual, torch::Tensor* values, torch::Tensor* signs);
   torch::Tensor packed_signs(const torch::Tensor& values);
   torch::Tensor direct_stem(const torch::Tensor& images);
-  torch::Tensor forward_piece(const torch::Tensor& images);
+  /// The pooled features (N, C) before the classifier.
+  torch::Tensor features(const torch::Tensor& images);
   void record(const std::string& name, const char* kind, double seconds);
 
   std::shared_ptr<QuantNetworkImpl> network_;
@@ -88,6 +89,13 @@ class XnorNetwork {
   FloatConvGeometry stem_geometry_;
   std::vector<float> stem_weights_;  ///< [ky][kx][in][out]
   ChannelAffine stem_affine_;
+  /// The classifier as float_conv1x1_rows of the pooled features ([in][out] weights, scale 1,
+  /// the bias as beta), where it is a float layer: LibTorch 1.13 from Debian sends it to its
+  /// generic BLAS (about 1 GMAC/s: 0.5 ms per image for resnet18's 512 x 1000).
+  bool direct_fc_ = false;
+  std::vector<float> fc_weights_;
+  std::vector<float> fc_ones_;
+  std::vector<float> fc_bias_;
   std::vector<Block> blocks_;
   bool profiling_ = false;
   std::vector<StepTime> times_;
