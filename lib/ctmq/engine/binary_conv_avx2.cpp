@@ -132,36 +132,36 @@ void affine_rows_avx2(const float* scale, const float* alpha, const float* beta,
                       const int32_t* dots, int64_t pixels, const float* residual, float* out,
                       uint64_t* signs) {
   // The portable loop's operations in its order ((dot * scale) * alpha + beta, then + residual),
-  // unfused, so both give the same bits.
+  // unfused, so both give the same bits. A word's sign bits gather in a register.
   const int64_t words = words_for(channels);
-  const int64_t vector_end = channels / 8 * 8;
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
     float* o = out + p * channels;
     const float* r = residual != nullptr ? residual + p * channels : nullptr;
-    uint64_t* s = signs != nullptr ? signs + p * words : nullptr;
-    if (s != nullptr) std::fill(s, s + words, 0);
-    int64_t c = 0;
-    for (; c < vector_end; c += 8) {
-      __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
-      v = _mm256_add_ps(
-          _mm256_mul_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + c)), _mm256_loadu_ps(alpha + c)),
-          _mm256_loadu_ps(beta + c));
-      if (r != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(r + c));
-      _mm256_storeu_ps(o + c, v);
-      if (s != nullptr) {
+    for (int64_t w = 0; w < words; ++w) {
+      const int64_t begin = w * 64, end = std::min(channels, begin + 64);
+      uint64_t bits = 0;
+      int64_t c = begin;
+      for (; c + 8 <= end; c += 8) {
+        __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+        v = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + c)), _mm256_loadu_ps(alpha + c)),
+            _mm256_loadu_ps(beta + c));
+        if (r != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(r + c));
+        _mm256_storeu_ps(o + c, v);
         // Not (x >= 0), unordered: negative values and NaN give -1, as training's sign().
         const unsigned mask =
             static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NGE_UQ)));
-        s[c / 64] |= static_cast<uint64_t>(mask) << (c % 64);
+        bits |= static_cast<uint64_t>(mask) << (c - begin);
       }
-    }
-    for (; c < channels; ++c) {
-      float v = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
-      if (r != nullptr) v = v + r[c];
-      o[c] = v;
-      if (s != nullptr) s[c / 64] |= static_cast<uint64_t>(!(v >= 0.f)) << (c % 64);
+      for (; c < end; ++c) {
+        float v = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
+        if (r != nullptr) v = v + r[c];
+        o[c] = v;
+        bits |= static_cast<uint64_t>(!(v >= 0.f)) << (c - begin);
+      }
+      if (signs != nullptr) signs[p * words + w] = bits;
     }
   }
 }
@@ -169,24 +169,26 @@ void affine_rows_avx2(const float* scale, const float* alpha, const float* beta,
 void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
                          const int32_t* dots, int64_t pixels, uint64_t* signs) {
   const int64_t words = words_for(channels);
-  const int64_t vector_end = channels / 8 * 8;
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
-    uint64_t* s = signs + p * words;
-    std::fill(s, s + words, 0);
-    int64_t c = 0;
-    for (; c < vector_end; c += 8) {
-      // -1 (a set bit) where direction * dot < threshold
-      const __m256i product =
-          _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(direction + c)),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
-      const __m256i below = _mm256_cmpgt_epi32(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(threshold + c)), product);
-      const unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(below)));
-      s[c / 64] |= static_cast<uint64_t>(mask) << (c % 64);
-    }
-    for (; c < channels; ++c) {
-      s[c / 64] |= static_cast<uint64_t>(direction[c] * d[c] < threshold[c]) << (c % 64);
+    for (int64_t w = 0; w < words; ++w) {
+      const int64_t begin = w * 64, end = std::min(channels, begin + 64);
+      uint64_t bits = 0;
+      int64_t c = begin;
+      for (; c + 8 <= end; c += 8) {
+        // -1 (a set bit) where direction * dot < threshold
+        const __m256i product =
+            _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(direction + c)),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+        const __m256i below = _mm256_cmpgt_epi32(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(threshold + c)), product);
+        const unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(below)));
+        bits |= static_cast<uint64_t>(mask) << (c - begin);
+      }
+      for (; c < end; ++c) {
+        bits |= static_cast<uint64_t>(direction[c] * d[c] < threshold[c]) << (c - begin);
+      }
+      signs[p * words + w] = bits;
     }
   }
 }
