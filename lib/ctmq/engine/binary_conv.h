@@ -13,6 +13,9 @@
 //   dot = valid_taps * channels - 2 * popcount(input XOR weight over the valid taps),
 // which equals the float sum of (+-1) * (+-1) over the valid taps exactly. Binary engines that
 // pad with +1 or -1 and correct afterwards compute the same; visiting fewer taps is cheaper.
+// At most 32 channels several horizontal taps share a word (tap-packed, below); a border
+// column's word then holds 0 bits for its taps outside the image, and the mismatches those add
+// (the -1 weights there, counted at load time) are subtracted again, so the sum stays exact.
 
 #include <cstdint>
 #include <memory>
@@ -156,9 +159,10 @@ bool float_conv_bn_supported(KernelIsa isa, const FloatConvGeometry& g);
 /// Output row `oy` of one image of a float convolution followed by its BatchNorm, channels-last:
 /// out[ox * out_channels + o] = conv * alpha[o] + beta[o]. `padded` is the image zero-padded
 /// and channels-last, [in_h + 2 pad][in_w + 2 pad][in_channels]; `weights` are
-/// [kernel][kernel][in_channels][out_channels]. A direct convolution: Debian's LibTorch takes
-/// about 5 ms for resnet18's 7x7 stem (118 M multiply-adds) at one thread, a quarter to a
-/// third of the whole binary network's time.
+/// [kernel][kernel][in_channels][out_channels]. A direct convolution, bound by the FMA units,
+/// with the BatchNorm applied as it stores and channels-last output: resnet18's 7x7 stem
+/// (118 M multiply-adds) is a third of the binary network's time, and LibTorch's path added a
+/// BatchNorm pass and a layout copy over its 3.2 MB output.
 void float_conv_bn_row(KernelIsa isa, const FloatConvGeometry& g, const float* padded,
                        const float* weights, const float* alpha, const float* beta, int64_t oy,
                        float* out);
