@@ -16,14 +16,14 @@ PackedBinaryWeights pack_binary_weights(const BinaryConvGeometry& geometry, cons
   PackedBinaryWeights packed;
   packed.geometry = g;
   packed.bits.assign(static_cast<size_t>(blocks * window * kLanes), 0);
-  packed.tap_minus_ones.assign(static_cast<size_t>(g.out_channels * taps), 0);
+  packed.tap_minus_ones.assign(static_cast<size_t>(taps * g.out_channels), 0);
   for (int64_t o = 0; o < g.out_channels; ++o) {
     uint64_t* block = packed.bits.data() + (o / kLanes) * window * kLanes;
     for (int64_t c = 0; c < g.channels; ++c) {
       for (int64_t t = 0; t < taps; ++t) {
         const float w = weights[(o * g.channels + c) * taps + t];
         if (w >= 0.f) continue;
-        ++packed.tap_minus_ones[static_cast<size_t>(o * taps + t)];
+        ++packed.tap_minus_ones[static_cast<size_t>(t * g.out_channels + o)];
         int64_t word, bit;
         if (g.tap_packed()) {
           const int64_t ky = t / g.kernel, kx = t % g.kernel;
@@ -191,19 +191,18 @@ RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_mi
 void RowTaps::fill_corrections(int64_t ky_begin, int64_t ky_end, int32_t* out) const {
   const BinaryConvGeometry& g = g_;
   const int32_t* minus_ones = tap_minus_ones_->data();
-  const int64_t taps = g.kernel * g.kernel;
+  const int64_t channels = g.out_channels;
   for (size_t slot = 0; slot < border_columns_.size(); ++slot) {
     const int64_t ix0 = border_columns_[slot] * g.stride - g.pad;
     int32_t* column = out + static_cast<int64_t>(slot) * padded_channels_;
-    for (int64_t o = 0; o < g.out_channels; ++o) {
-      int32_t sum = 0;
-      for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
-        for (int64_t kx = 0; kx < g.kernel; ++kx) {
-          const int64_t ix = ix0 + kx;
-          if (ix < 0 || ix >= g.in_w) sum += minus_ones[o * taps + ky * g.kernel + kx];
-        }
+    std::fill(column, column + channels, 0);
+    for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
+      for (int64_t kx = 0; kx < g.kernel; ++kx) {
+        const int64_t ix = ix0 + kx;
+        if (ix >= 0 && ix < g.in_w) continue;
+        const int32_t* tap = minus_ones + (ky * g.kernel + kx) * channels;
+        for (int64_t o = 0; o < channels; ++o) column[o] += tap[o];
       }
-      column[o] = sum;
     }
   }
 }

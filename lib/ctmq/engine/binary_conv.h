@@ -77,7 +77,7 @@ struct BinaryConvGeometry {
 struct PackedBinaryWeights {
   BinaryConvGeometry geometry;
   std::vector<uint64_t> bits;
-  /// [out_channels][kernel * kernel]: the -1 weights of each tap, over the channels. A
+  /// [kernel * kernel][out_channels]: the -1 weights of each tap, over the channels. A
   /// tap-packed window word holds 0 bits for a tap outside the image, which the XOR counts as
   /// a mismatch wherever the weight is -1: the kernels subtract these counts again.
   std::vector<int32_t> tap_minus_ones;
