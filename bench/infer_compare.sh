@@ -15,11 +15,13 @@
 # there by scripts/install_onnxruntime_node.sh when missing), CTMQ_COMPARE_WORK (where the
 # resnet18 files are kept; default BUILD_DIR/infer-compare).
 set -euo pipefail
-cd "$(dirname "$0")/.."  # paths are relative to the repository root
 usage="usage: bench/infer_compare.sh BUILD_DIR RESNET20.ctmqx RESNET20.onnx"
+# The exports may be given relative to the caller's directory; BUILD_DIR, as in
+# bench/infer_bench.sh, relative to the repository root.
+R20_NATIVE=$(realpath "${2:?$usage}")
+R20_ONNX=$(realpath "${3:?$usage}")
+cd "$(dirname "$0")/.."
 BUILD=${1:?$usage}
-R20_NATIVE=${2:?$usage}
-R20_ONNX=${3:?$usage}
 SECONDS_PER_ENGINE=${CTMQ_BENCH_SECONDS:-3}
 ORT_DIR=${CTMQ_ONNXRUNTIME_NODE_DIR:-$BUILD/onnxruntime-node}
 WORK=${CTMQ_COMPARE_WORK:-$BUILD/infer-compare}
