@@ -17,6 +17,15 @@ namespace {
 /// The float activations of the images forward() runs together, at most (about an L2 cache).
 constexpr int64_t kCachedActivationBytes = int64_t{1} << 20;
 
+/// Rows per thread at least, for a parallel loop whose rows cost `row_work` operations each
+/// (kernel steps, multiply-adds, words): about 64 K operations, tens of microseconds, so a
+/// small layer (resnet20's at batch 1) runs on one thread instead of paying a fork and a join,
+/// or waiting for a thread that another process holds off its core.
+int64_t grain_for(int64_t row_work) {
+  constexpr int64_t kWorkPerThread = int64_t{1} << 16;
+  return std::max<int64_t>(1, kWorkPerThread / std::max<int64_t>(1, row_work));
+}
+
 using ModuleMap = std::map<std::string, std::shared_ptr<torch::nn::Module>>;
 
 template <typename T>
@@ -228,7 +237,7 @@ torch::Tensor XnorNetwork::packed_signs(const torch::Tensor& values) {
   uint64_t* out = word_ptr(signs);
   const int64_t words = words_for(c);
   const KernelIsa isa = isa_;
-  at::parallel_for(0, n * h, 1, [=](int64_t begin, int64_t end) {
+  at::parallel_for(0, n * h, grain_for(w * words * 16), [=](int64_t begin, int64_t end) {
     pack_signs(isa, in + begin * w * c, (end - begin) * w, c, out + begin * w * words);
   });
   return signs;
@@ -262,15 +271,19 @@ void XnorNetwork::run_binary(const BinaryConvLayer& layer, const torch::Tensor& 
   if (g.tap_packed()) {
     windows = torch::empty({n, input_words}, torch::kLong);
     uint64_t* packed = word_ptr(windows);
-    at::parallel_for(0, n * g.in_h, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) {
-        const int64_t image = row / g.in_h, iy = row % g.in_h;
-        pack_tap_windows(g, in + image * image_words, iy, iy + 1, packed + image * input_words);
-      }
-    });
+    at::parallel_for(0, n * g.in_h, grain_for(ow * g.row_words() * g.kernel * 4),
+                     [&](int64_t begin, int64_t end) {
+                       for (int64_t row = begin; row < end; ++row) {
+                         const int64_t image = row / g.in_h, iy = row % g.in_h;
+                         pack_tap_windows(g, in + image * image_words, iy, iy + 1,
+                                          packed + image * input_words);
+                       }
+                     });
     input = packed;
   }
-  at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
+  // Work of a row: its kernel steps (each 16 output channels against one word), ~30 operations.
+  const int64_t row_steps = ow * (oc + kLanes - 1) / kLanes * g.window_words();
+  at::parallel_for(0, n * oh, grain_for(row_steps * 30), [&](int64_t begin, int64_t end) {
     BinaryConvRows rows(isa, layer.weights, g.in_h, g.in_w);
     std::vector<int32_t> dots(static_cast<size_t>(ow * oc));
     for (int64_t row = begin; row < end; ++row) {
@@ -326,7 +339,7 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
     const float* in = pooled.data_ptr<float>();
     float* out = shortcut.data_ptr<float>();
     const KernelIsa isa = isa_;
-    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, n * h, grain_for(w * c * out_channels), [&](int64_t begin, int64_t end) {
       float_conv1x1_rows(isa, in + begin * w * c, (end - begin) * w, c,
                          block.float_downsample.data(), out_channels,
                          block.float_downsample_bn.alpha.data(),
@@ -359,7 +372,8 @@ torch::Tensor XnorNetwork::direct_stem(const torch::Tensor& images) {
   float* y = out.data_ptr<float>();
   const int64_t image_floats = padded[0].numel();
   const KernelIsa isa = isa_;
-  at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
+  const int64_t row_macs = ow * oc * g.kernel * g.kernel * g.in_channels;
+  at::parallel_for(0, n * oh, grain_for(row_macs), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       float_conv_bn_row(isa, g, in + (row / oh) * image_floats, stem_weights_.data(),
                         stem_affine_.alpha.data(), stem_affine_.beta.data(), row % oh,
