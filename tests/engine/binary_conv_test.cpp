@@ -49,13 +49,22 @@ torch::Tensor xnor_conv(KernelIsa isa, const torch::Tensor& x, const torch::Tens
   g.pad = pad;
   const torch::Tensor wc = w.contiguous();
   const engine::PackedBinaryWeights packed = engine::pack_binary_weights(g, wc.data_ptr<float>());
-  const std::vector<uint64_t> input = pack_input(isa, x);
-  torch::Tensor dots = torch::empty({x.size(0), g.out_h(), g.out_w(), g.out_channels}, torch::kInt);
+  const std::vector<uint64_t> signs = pack_input(isa, x);
   const int64_t image_words = g.in_h * g.in_w * g.words();
+  // The kernel's input: the packed signs, or their tap-packed windows.
+  std::vector<uint64_t> input = signs;
+  if (g.tap_packed()) {
+    input.assign(static_cast<size_t>(x.size(0) * g.input_words()), ~uint64_t{0});
+    for (int64_t n = 0; n < x.size(0); ++n) {
+      engine::pack_tap_windows(g, signs.data() + n * image_words, 0, g.in_h,
+                               input.data() + n * g.input_words());
+    }
+  }
+  torch::Tensor dots = torch::empty({x.size(0), g.out_h(), g.out_w(), g.out_channels}, torch::kInt);
+  engine::BinaryConvRows rows(isa, packed, g.in_h, g.in_w);
   for (int64_t n = 0; n < x.size(0); ++n) {
     for (int64_t oy = 0; oy < g.out_h(); ++oy) {
-      engine::binary_conv_row(isa, g, packed.bits.data(), input.data() + n * image_words, oy,
-                              dots[n][oy].data_ptr<int32_t>());
+      rows.run(input.data() + n * g.input_words(), oy, dots[n][oy].data_ptr<int32_t>());
     }
   }
   return dots;
@@ -109,6 +118,43 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{17, 3, 4, 4, 3, 1, 2}),
     [](const ::testing::TestParamInfo<ConvCase>& info) { return case_name(info.param); });
 
+// At most 32 channels the kernels read several horizontal taps per word (tap-packed), and a
+// border pixel's window words hold 0 bits for the taps outside the image, which the kernels
+// correct per output channel: resnet20's shapes, channel counts that do not divide 64 (taps
+// per word 2 to 21, kernel rows split over several words), strides 1 and 2, every padding
+// case (left, right, both at once, 1-pixel rows and columns, pad 0 and pad past the kernel's
+// half), and block widths below, at and past 16 lanes.
+INSTANTIATE_TEST_SUITE_P(
+    TapPacked, BinaryConvKernel,
+    ::testing::Values(ConvCase{16, 16, 28, 28, 3, 1, 1}, ConvCase{16, 32, 28, 28, 3, 2, 1},
+                      ConvCase{32, 32, 14, 14, 3, 1, 1}, ConvCase{32, 64, 14, 14, 3, 2, 1},
+                      ConvCase{13, 7, 5, 9, 3, 2, 1}, ConvCase{31, 5, 6, 5, 5, 1, 2},
+                      ConvCase{21, 18, 3, 2, 5, 2, 2}, ConvCase{32, 16, 1, 1, 3, 1, 1},
+                      ConvCase{24, 17, 4, 7, 7, 1, 3}, ConvCase{16, 16, 5, 5, 3, 1, 0},
+                      ConvCase{16, 16, 5, 6, 3, 2, 0}, ConvCase{3, 33, 9, 8, 7, 2, 3},
+                      ConvCase{11, 20, 1, 7, 3, 1, 1}, ConvCase{9, 16, 6, 1, 3, 2, 1},
+                      ConvCase{29, 3, 5, 5, 3, 1, 3}, ConvCase{16, 8, 4, 4, 1, 1, 0},
+                      ConvCase{5, 1, 6, 6, 2, 2, 1}),
+    [](const ::testing::TestParamInfo<ConvCase>& info) { return case_name(info.param); });
+
+TEST(BinaryConvGeometry, PacksTapsOnlyWhereTwoOrMoreFitAWord) {
+  BinaryConvGeometry g;
+  g.kernel = 3;
+  g.channels = 16;
+  EXPECT_EQ(g.taps_per_word(), 3);
+  EXPECT_EQ(g.window_words(), 3);
+  g.channels = 32;
+  EXPECT_EQ(g.taps_per_word(), 2);
+  EXPECT_EQ(g.row_words(), 2);
+  EXPECT_EQ(g.window_words(), 6);
+  g.channels = 33;
+  EXPECT_FALSE(g.tap_packed());
+  EXPECT_EQ(g.window_words(), 9);
+  g.channels = 16;
+  g.kernel = 1;
+  EXPECT_FALSE(g.tap_packed());
+}
+
 TEST(PackSigns, SignOfZeroIsPlusOneAndNanMinusOne) {
   // sign() in training: x >= 0 -> +1 (clear bit), anything else -> -1 (set bit).
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -138,6 +184,82 @@ TEST(PackSigns, SignOfZeroIsPlusOneAndNanMinusOne) {
       }
     }
   }
+}
+
+// The direct float stem (conv + BatchNorm, channels-last) against LibTorch's conv2d and the same
+// affine map: equal up to float round-off (a different summation order, with FMA).
+struct StemCase {
+  int64_t in_channels, out_channels, height, width, kernel, stride, pad;
+};
+
+class FloatConvBn : public ::testing::TestWithParam<StemCase> {};
+
+TEST_P(FloatConvBn, EqualsLibTorchUpToRoundOff) {
+  const StemCase& c = GetParam();
+  engine::FloatConvGeometry g;
+  g.in_h = c.height;
+  g.in_w = c.width;
+  g.in_channels = c.in_channels;
+  g.out_channels = c.out_channels;
+  g.kernel = c.kernel;
+  g.stride = c.stride;
+  g.pad = c.pad;
+  if (!engine::float_conv_bn_supported(KernelIsa::kAvx2, g) || !engine::cpu_has_avx2()) {
+    GTEST_SKIP() << "no AVX2";
+  }
+  torch::manual_seed(static_cast<uint64_t>(c.in_channels * 100 + c.width));
+  const torch::Tensor x = torch::randn({2, c.in_channels, c.height, c.width});
+  const torch::Tensor w = torch::randn({c.out_channels, c.in_channels, c.kernel, c.kernel});
+  const torch::Tensor alpha = torch::randn({c.out_channels});
+  const torch::Tensor beta = torch::randn({c.out_channels});
+  const torch::Tensor expected =
+      (torch::conv2d(x, w, {}, {c.stride, c.stride}, {c.pad, c.pad}) * alpha.view({1, -1, 1, 1}) +
+       beta.view({1, -1, 1, 1}))
+          .permute({0, 2, 3, 1});
+  const torch::Tensor padded =
+      torch::constant_pad_nd(x, {c.pad, c.pad, c.pad, c.pad}).permute({0, 2, 3, 1}).contiguous();
+  const torch::Tensor weights = w.permute({2, 3, 1, 0}).contiguous();
+  torch::Tensor out = torch::full({2, g.out_h(), g.out_w(), c.out_channels}, 1e30f);
+  for (int64_t n = 0; n < 2; ++n) {
+    for (int64_t oy = 0; oy < g.out_h(); ++oy) {
+      engine::float_conv_bn_row(KernelIsa::kAvx2, g, padded[n].data_ptr<float>(),
+                                weights.data_ptr<float>(), alpha.data_ptr<float>(),
+                                beta.data_ptr<float>(), oy, out[n][oy].data_ptr<float>());
+    }
+  }
+  ASSERT_EQ(out.sizes(), expected.sizes());
+  const double scale = expected.abs().max().item<double>();
+  EXPECT_LE((out - expected).abs().max().item<double>(), 1e-5 * scale);
+}
+
+// resnet18's and resnet20's stems; odd input channel counts; widths that leave a tail after the
+// six-pixel blocks; strides 1 and 2; padding 0 to past the kernel's half.
+INSTANTIATE_TEST_SUITE_P(Shapes, FloatConvBn,
+                         ::testing::Values(StemCase{3, 64, 32, 29, 7, 2, 3},
+                                           StemCase{1, 16, 28, 28, 3, 1, 1},
+                                           StemCase{5, 32, 9, 13, 3, 2, 1},
+                                           StemCase{3, 16, 7, 5, 5, 1, 0},
+                                           StemCase{2, 48, 6, 11, 3, 1, 3}),
+                         [](const ::testing::TestParamInfo<StemCase>& info) {
+                           const StemCase& c = info.param;
+                           return "C" + std::to_string(c.in_channels) + "_O" +
+                                  std::to_string(c.out_channels) + "_" + std::to_string(c.height) +
+                                  "x" + std::to_string(c.width) + "_k" + std::to_string(c.kernel) +
+                                  "s" + std::to_string(c.stride) + "p" + std::to_string(c.pad);
+                         });
+
+void PrintTo(const StemCase& c, std::ostream* os) {
+  *os << c.in_channels << "->" << c.out_channels << " " << c.height << "x" << c.width << " k"
+      << c.kernel << "s" << c.stride << "p" << c.pad;
+}
+
+TEST(FloatConvBn, OnlyAvx2RunsIt) {
+  engine::FloatConvGeometry g;
+  g.in_channels = 3;
+  g.out_channels = 64;
+  EXPECT_FALSE(engine::float_conv_bn_supported(KernelIsa::kPortable, g));
+  g.out_channels = 24;  // not whole 16-channel groups
+  EXPECT_FALSE(engine::float_conv_bn_supported(KernelIsa::kAvx2, g));
 }
 
 }  // namespace

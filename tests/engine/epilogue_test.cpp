@@ -13,6 +13,12 @@
 namespace ctmq::test {
 namespace {
 
+std::vector<engine::KernelIsa> epilogue_isas() {
+  std::vector<engine::KernelIsa> isas = {engine::KernelIsa::kPortable};
+  if (engine::cpu_has_avx2()) isas.push_back(engine::KernelIsa::kAvx2);
+  return isas;
+}
+
 engine::ChannelAffine random_affine(int64_t channels) {
   engine::ChannelAffine affine;
   for (int64_t c = 0; c < channels; ++c) {
@@ -39,14 +45,17 @@ TEST(ChannelThreshold, EqualsSignOfTheAffineValueForEveryDot) {
     }
   }
   const int64_t words = engine::words_for(channels);
-  std::vector<uint64_t> signs(static_cast<size_t>(pixels * words));
-  engine::threshold_rows(thresholds, dots.data(), pixels, signs.data());
-  for (int64_t p = 0; p < pixels; ++p) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int32_t dot = static_cast<int32_t>(p - max_dot);
-      const bool negative = !(affine.value(c, dot) >= 0.f);
-      const bool bit = (signs[static_cast<size_t>(p * words + c / 64)] >> (c % 64)) & 1;
-      ASSERT_EQ(bit, negative) << "channel " << c << " dot " << dot;
+  for (engine::KernelIsa isa : epilogue_isas()) {
+    std::vector<uint64_t> signs(static_cast<size_t>(pixels * words), ~uint64_t{0});
+    engine::threshold_rows(isa, thresholds, dots.data(), pixels, signs.data());
+    for (int64_t p = 0; p < pixels; ++p) {
+      for (int64_t c = 0; c < 64 * words; ++c) {
+        const int32_t dot = static_cast<int32_t>(p - max_dot);
+        const bool negative = c < channels && !(affine.value(c, dot) >= 0.f);
+        const bool bit = (signs[static_cast<size_t>(p * words + c / 64)] >> (c % 64)) & 1;
+        ASSERT_EQ(bit, negative) << engine::kernel_isa_name(isa) << " channel " << c << " dot "
+                                 << dot;
+      }
     }
   }
 }
@@ -59,15 +68,26 @@ TEST(ChannelAffine, RowsAddTheResidualAndPackTheSigns) {
   const torch::Tensor residual = torch::randn({pixels, channels});
   torch::Tensor out = torch::empty({pixels, channels});
   const int64_t words = engine::words_for(channels);
-  std::vector<uint64_t> signs(static_cast<size_t>(pixels * words));
-  engine::affine_rows(affine, dots.data_ptr<int32_t>(), pixels, residual.data_ptr<float>(),
-                      out.data_ptr<float>(), signs.data());
-  for (int64_t p = 0; p < pixels; ++p) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const float want = affine.value(c, dots[p][c].item<int32_t>()) + residual[p][c].item<float>();
-      ASSERT_EQ(out[p][c].item<float>(), want);
-      const bool bit = (signs[static_cast<size_t>(p * words + c / 64)] >> (c % 64)) & 1;
-      ASSERT_EQ(bit, !(want >= 0.f));
+  for (engine::KernelIsa isa : epilogue_isas()) {
+    for (const bool with_residual : {true, false}) {
+      std::vector<uint64_t> signs(static_cast<size_t>(pixels * words), ~uint64_t{0});
+      engine::affine_rows(isa, affine, dots.data_ptr<int32_t>(), pixels,
+                          with_residual ? residual.data_ptr<float>() : nullptr,
+                          out.data_ptr<float>(), signs.data());
+      for (int64_t p = 0; p < pixels; ++p) {
+        for (int64_t c = 0; c < 64 * words; ++c) {
+          const bool bit = (signs[static_cast<size_t>(p * words + c / 64)] >> (c % 64)) & 1;
+          if (c >= channels) {
+            ASSERT_FALSE(bit) << "padding bit " << c;
+            continue;
+          }
+          float want = affine.value(c, dots[p][c].item<int32_t>());
+          if (with_residual) want = want + residual[p][c].item<float>();
+          // Bit-equal, as the float path's own epilogue would be: no fused multiply-add.
+          ASSERT_EQ(out[p][c].item<float>(), want) << engine::kernel_isa_name(isa);
+          ASSERT_EQ(bit, !(want >= 0.f)) << engine::kernel_isa_name(isa);
+        }
+      }
     }
   }
 }

@@ -110,10 +110,16 @@ TEST(XnorResNet18, MatchesTheFloatPathAt224) {
     config.in_channels = 3;
     ExportedModel model = exported_w1a1(config, dir.path() + "/" + block + ".ctmqx", 7);
     torch::manual_seed(8);
-    const torch::Tensor x = torch::randn({1, 3, 224, 224});
+    // Two images: the engine runs them one at a time (its activations per image outgrow the
+    // caches), and a channels-last batch, as `ctmq bench infer` gives it.
+    const torch::Tensor x =
+        torch::randn({2, 3, 224, 224}).contiguous(torch::MemoryFormat::ChannelsLast);
     const torch::Tensor reference = model.forward(x);
-    XnorNetwork engine(model.network());
-    expect_same_logits(engine.forward(x), reference, "resnet18 " + block);
+    for (KernelIsa isa : network_isas()) {
+      XnorNetwork engine(model.network(), isa);
+      expect_same_logits(engine.forward(x), reference,
+                         "resnet18 " + block + " " + engine::kernel_isa_name(isa));
+    }
   }
 }
 

@@ -5,17 +5,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <numeric>
 
+#include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/engine/xnor_network.h"
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/models/batch_norm.h"
+#include "ctmq/onnx/network_onnx.h"
 
 namespace ctmq {
 namespace {
@@ -197,6 +200,15 @@ std::shared_ptr<ExportedModel> random_model(const InferBenchOptions& options) {
                                .string();
   export_network(*network, config, path);
   auto model = std::make_shared<ExportedModel>(ExportedModel::load(path));
+  // CTMQ_BENCH_INFER_SAVE=PREFIX keeps the random network as PREFIX.ctmqx and PREFIX.onnx, so
+  // that other runtimes (bench/infer_compare.sh: onnxruntime) can run the very same network.
+  const char* save = std::getenv("CTMQ_BENCH_INFER_SAVE");
+  if (save != nullptr && *save != '\0') {
+    const std::string prefix = save;
+    std::filesystem::copy_file(path, prefix + ".ctmqx",
+                               std::filesystem::copy_options::overwrite_existing);
+    write_file_atomic(prefix + ".onnx", network_to_onnx(*network, OnnxExportOptions{}));
+  }
   std::filesystem::remove(path);
   return model;
 }

@@ -13,7 +13,8 @@ namespace ctmq {
 struct InferBenchOptions {
   std::string exported;  ///< a file written by `ctmq export`, or
   /// a W1A1 network of this arch with random weights and BatchNorm statistics (exported to a
-  /// temporary file and loaded back, so it runs exactly as an exported one)
+  /// temporary file and loaded back, so it runs exactly as an exported one; the environment
+  /// variable CTMQ_BENCH_INFER_SAVE=PREFIX keeps it as PREFIX.ctmqx and PREFIX.onnx)
   std::string random_arch;
   std::string random_block = "bireal";  ///< basic or bireal
   int64_t random_classes = 1000;

@@ -13,9 +13,15 @@
 //   dot = valid_taps * channels - 2 * popcount(input XOR weight over the valid taps),
 // which equals the float sum of (+-1) * (+-1) over the valid taps exactly. Binary engines that
 // pad with +1 or -1 and correct afterwards compute the same; visiting fewer taps is cheaper.
+// At most 32 channels several horizontal taps share a word (tap-packed, below); a border
+// column's word then holds 0 bits for its taps outside the image, and the mismatches those add
+// (the -1 weights there, counted at load time) are subtracted again, so the sum stays exact.
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "ctmq/engine/kernel_isa.h"
 
 namespace ctmq::engine {
 
@@ -41,34 +47,83 @@ struct BinaryConvGeometry {
   int64_t out_h() const { return (in_h + 2 * pad - kernel) / stride + 1; }
   int64_t out_w() const { return (in_w + 2 * pad - kernel) / stride + 1; }
   int64_t out_words() const { return words_for(out_channels); }
+
+  /// Horizontal kernel taps that share one 64-bit word of the kernel's input: 64 / channels
+  /// where that is 2 or more (at most 32 channels) and the kernel is wider than 1, else 1.
+  int64_t taps_per_word() const {
+    if (kernel < 2 || channels > 32) return 1;
+    return 64 / channels < kernel ? 64 / channels : kernel;
+  }
+  /// Whether the kernel reads tap-packed windows (pack_tap_windows) instead of pixel words.
+  bool tap_packed() const { return taps_per_word() > 1; }
+  /// Tap-packed: the words covering one kernel row, ceil(kernel / taps_per_word()).
+  int64_t row_words() const { return (kernel + taps_per_word() - 1) / taps_per_word(); }
+  /// The words one output pixel reads at most: kernel * row_words() tap-packed, else
+  /// kernel * kernel * words().
+  int64_t window_words() const {
+    return tap_packed() ? kernel * row_words() : kernel * kernel * words();
+  }
+  /// The 64-bit words of one image of the kernel's input: in_h * out_w * row_words() tap-packed
+  /// (the windows), else in_h * in_w * words() (the packed signs themselves).
+  int64_t input_words() const {
+    return tap_packed() ? in_h * out_w() * row_words() : in_h * in_w * words();
+  }
 };
 
-/// Weight signs packed for the kernels: [ceil(O / kLanes)][kernel * kernel][words][kLanes].
+/// Weight signs packed for the kernels: [ceil(O / kLanes)][window_words()][kLanes], a window
+/// word being [kernel][kernel][words] (one tap's channels per word) or, tap-packed,
+/// [kernel][row_words()] (taps_per_word() taps of one kernel row per word, tap j of a word in
+/// bits [j * channels, (j + 1) * channels)).
 struct PackedBinaryWeights {
   BinaryConvGeometry geometry;
   std::vector<uint64_t> bits;
+  /// [kernel * kernel][out_channels]: the -1 weights of each tap, over the channels. A
+  /// tap-packed window word holds 0 bits for a tap outside the image, which the XOR counts as
+  /// a mismatch wherever the weight is -1: the kernels subtract these counts again.
+  std::vector<int32_t> tap_minus_ones;
 };
 
 /// Packs the signs of `weights` (O x C x K x K floats, PyTorch's OIHW order; < 0 is -1).
 PackedBinaryWeights pack_binary_weights(const BinaryConvGeometry& geometry, const float* weights);
 
-/// The instruction sets a kernel can use.
-enum class KernelIsa { kPortable, kAvx2 };
+/// Tap-packed geometries (BinaryConvGeometry::tap_packed()): the kernel's input rows
+/// [iy_begin, iy_end) of one image, built from its packed signs `image` ([in_h][in_w], one
+/// word a pixel). Window word (iy, ox, r) holds the taps kx = r * taps_per_word() + j of kernel
+/// row iy at output column ox, i.e. the signs of pixel (iy, ox * stride - pad + kx) shifted by
+/// j * channels, and 0 where that pixel lies outside the image. out is the image's
+/// [in_h][out_w][row_words()] words.
+void pack_tap_windows(const BinaryConvGeometry& g, const uint64_t* image, int64_t iy_begin,
+                      int64_t iy_end, uint64_t* out);
 
-/// Whether this CPU runs the AVX2 kernels (AVX2 and POPCNT, checked at run time).
-bool cpu_has_avx2();
+namespace detail {
+class RowTaps;
+}
 
-/// The fastest kernel this CPU runs; CTMQ_ENGINE_ISA=portable forces the portable one.
-KernelIsa best_kernel_isa();
+/// A binary convolution at one input size, run row by row by one thread: the tap lists are
+/// built once here, not per row (the border pixels' lists are written into its own scratch,
+/// so each thread needs its own).
+class BinaryConvRows {
+ public:
+  /// `weights` must outlive this; `in_h` and `in_w` are the input's size.
+  BinaryConvRows(KernelIsa isa, const PackedBinaryWeights& weights, int64_t in_h, int64_t in_w);
+  ~BinaryConvRows();
+  BinaryConvRows(const BinaryConvRows&) = delete;
+  BinaryConvRows& operator=(const BinaryConvRows&) = delete;
 
-/// "avx2" or "portable".
-const char* kernel_isa_name(KernelIsa isa);
+  /// The geometry, with this input size.
+  const BinaryConvGeometry& geometry() const { return g_; }
 
-/// Integer dot products of output row `oy` of one image: dots[ox * out_channels + o], for the
-/// geometry `g` (its in_h and in_w those of this input) and packed weight bits `weights`.
-/// `image` is that image's packed input, [in_h][in_w][words].
-void binary_conv_row(KernelIsa isa, const BinaryConvGeometry& g, const uint64_t* weights,
-                     const uint64_t* image, int64_t oy, int32_t* dots);
+  /// Integer dot products of output row `oy` of one image: dots[ox * out_channels + o].
+  /// `input` is that image's kernel input (geometry().input_words() words): its packed signs,
+  /// [in_h][in_w][words], or, tap-packed, its windows from pack_tap_windows.
+  void run(const uint64_t* input, int64_t oy, int32_t* dots);
+
+ private:
+  KernelIsa isa_;
+  BinaryConvGeometry g_;
+  const PackedBinaryWeights* weights_;
+  std::unique_ptr<detail::RowTaps> taps_;
+};
 
 /// Packs the signs of `pixels` rows of `channels` floats (channels-last) into
 /// out[pixel * words_for(channels) + word].
@@ -82,45 +137,116 @@ void float_conv1x1_rows(KernelIsa isa, const float* x, int64_t pixels, int64_t i
                         const float* weights, int64_t out_channels, const float* alpha,
                         const float* beta, float* out);
 
+/// A float convolution of few input channels (a network's stem), square kernel, equal strides
+/// and padding.
+struct FloatConvGeometry {
+  int64_t in_h = 0;
+  int64_t in_w = 0;
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t kernel = 1;
+  int64_t stride = 1;
+  int64_t pad = 0;
+
+  int64_t out_h() const { return (in_h + 2 * pad - kernel) / stride + 1; }
+  int64_t out_w() const { return (in_w + 2 * pad - kernel) / stride + 1; }
+};
+
+/// Whether float_conv_bn_row runs `g` on this ISA: AVX2 (with FMA) and out_channels a multiple
+/// of 16. Elsewhere the engine leaves the stem to LibTorch.
+bool float_conv_bn_supported(KernelIsa isa, const FloatConvGeometry& g);
+
+/// Output row `oy` of one image of a float convolution followed by its BatchNorm, channels-last:
+/// out[ox * out_channels + o] = conv * alpha[o] + beta[o]. `padded` is the image zero-padded
+/// and channels-last, [in_h + 2 pad][in_w + 2 pad][in_channels]; `weights` are
+/// [kernel][kernel][in_channels][out_channels]. A direct convolution, bound by the FMA units,
+/// with the BatchNorm applied as it stores and channels-last output: resnet18's 7x7 stem
+/// (118 M multiply-adds) is a third of the binary network's time, and LibTorch's path added a
+/// BatchNorm pass and a layout copy over its 3.2 MB output.
+void float_conv_bn_row(KernelIsa isa, const FloatConvGeometry& g, const float* padded,
+                       const float* weights, const float* alpha, const float* beta, int64_t oy,
+                       float* out);
+
 namespace detail {
+void float_conv_bn_row_avx2(const FloatConvGeometry& g, const float* padded, const float* weights,
+                            const float* alpha, const float* beta, int64_t oy, float* out);
 void float_conv1x1_rows_portable(const float* x, int64_t pixels, int64_t in_channels,
                                  const float* weights, int64_t out_channels, const float* alpha,
                                  const float* beta, float* out);
 void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
                              const float* weights, int64_t out_channels, const float* alpha,
                              const float* beta, float* out);
-void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
-                              const uint64_t* image, int64_t oy, int32_t* dots);
-void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
-                          const uint64_t* image, int64_t oy, int32_t* dots);
+void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& taps,
+                              const uint64_t* input, int64_t oy, int32_t* dots);
+void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& taps,
+                          const uint64_t* input, int64_t oy, int32_t* dots);
+void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
+                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
+                      uint64_t* signs);
+void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
+                         const int32_t* dots, int64_t pixels, uint64_t* signs);
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out);
 
-/// The words one output pixel reads: `count` input words at image[input_offsets[j]], each
+/// The words one output pixel reads: `count` input words at input[input_offsets[j]], each
 /// XORed with the lane block's words at weight_offsets[j], over `valid_taps` kernel taps inside
-/// the image.
+/// the image (pixel words, not tap-packed).
 struct PixelTaps {
   int64_t count = 0;
   int64_t valid_taps = 0;
-  const uint64_t* image = nullptr;
+  const uint64_t* input = nullptr;
   const int32_t* input_offsets = nullptr;
   const int32_t* weight_offsets = nullptr;
 };
 
-/// PixelTaps for every output pixel of a geometry: interior pixels share one precomputed
-/// pattern (all k * k taps, offsets relative to the window's corner); border pixels get their
-/// valid taps listed one by one.
+/// The words every pixel of one tap-packed output row reads: `count` window words at
+/// input + ox * row_words() + input_offsets[j], over `valid_rows` kernel rows inside the image.
+struct PackedRowTaps {
+  int64_t count = 0;
+  int64_t valid_rows = 0;
+  const uint64_t* input = nullptr;
+  const int32_t* input_offsets = nullptr;
+  const int32_t* weight_offsets = nullptr;
+};
+
+/// PixelTaps for every output pixel of a geometry (its in_h and in_w set): interior pixels
+/// share one precomputed pattern (offsets relative to the window's corner); border pixels get
+/// their words listed one by one. Tap-packed geometries are walked a row at a time
+/// (packed_row), with per-column counts and corrections.
 class RowTaps {
  public:
-  explicit RowTaps(const BinaryConvGeometry& g);
-  PixelTaps at(const uint64_t* image, int64_t oy, int64_t ox);
+  RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_minus_ones);
+  /// Pixel words (not tap-packed).
+  PixelTaps at(const uint64_t* input, int64_t oy, int64_t ox);
+  /// Tap-packed: output row oy; valid_columns() and correction() then describe its pixels.
+  PackedRowTaps packed_row(const uint64_t* input, int64_t oy);
+  /// Kernel columns of output column ox inside the image.
+  int64_t valid_columns(int64_t ox) const { return valid_columns_[static_cast<size_t>(ox)]; }
+  /// Per output channel (padded to whole lane blocks), the mismatches the 0 bits of column
+  /// ox's taps outside the image add over the row's valid kernel rows; null where none are.
+  const int32_t* correction(int64_t ox) const {
+    const int32_t slot = correction_slot_[static_cast<size_t>(ox)];
+    return slot < 0 ? nullptr : corrections_ + slot * padded_channels_;
+  }
 
  private:
+  void fill_corrections(int64_t ky_begin, int64_t ky_end, int32_t* out) const;
+
   BinaryConvGeometry g_;
+  const std::vector<int32_t>* tap_minus_ones_;
   std::vector<int32_t> interior_input_;
   std::vector<int32_t> interior_weight_;
   std::vector<int32_t> border_input_;
   std::vector<int32_t> border_weight_;
+  // Tap-packed only.
+  int64_t padded_channels_ = 0;
+  std::vector<int64_t> valid_columns_;
+  std::vector<int32_t> correction_slot_;  ///< per output column: its slot, or -1
+  std::vector<int64_t> border_columns_;
+  std::vector<int32_t> full_row_corrections_;  ///< every kernel row inside the image
+  std::vector<int64_t> row_correction_keys_;   ///< the kinds of overhanging rows seen
+  std::vector<int32_t> row_corrections_;       ///< their tables, in that order
+  const int32_t* corrections_ = nullptr;
 };
 }  // namespace detail
 

@@ -7,6 +7,7 @@
 // vpsadbw folds them into 64-bit lane totals.
 
 #include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/epilogue.h"
 #include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
@@ -29,57 +30,291 @@ inline __m256i popcount_bytes(__m256i v, __m256i table, __m256i low_nibbles) {
   return _mm256_add_epi8(_mm256_shuffle_epi8(table, low), _mm256_shuffle_epi8(table, high));
 }
 
+struct PopcountTables {
+  __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2,
+                                   2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+};
+
+/// The dot products of one pixel with one lane block: `count` input words input[offsets[j]]
+/// against the block's words at weight_offsets[j], dot = total - 2 * (mismatches - correction),
+/// written to out[0, lanes).
+inline void block_dots(const PopcountTables& t, const uint64_t* input, const int32_t* offsets,
+                       const uint64_t* block, const int32_t* weight_offsets, int64_t count,
+                       int64_t total, const int32_t* correction, int64_t lanes, int32_t* out) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
+  for (int64_t j = 0; j < count;) {
+    const int64_t end = std::min(count, j + kStepsPerByteCount);
+    __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+    for (; j < end; ++j) {
+      const __m256i a = _mm256_set1_epi64x(static_cast<long long>(input[offsets[j]]));
+      const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
+      c0 = _mm256_add_epi8(
+          c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), t.table, t.low_nibbles));
+      c1 = _mm256_add_epi8(c1, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 1)),
+                                              t.table, t.low_nibbles));
+      c2 = _mm256_add_epi8(c2, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 2)),
+                                              t.table, t.low_nibbles));
+      c3 = _mm256_add_epi8(c3, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 3)),
+                                              t.table, t.low_nibbles));
+    }
+    sum0 = _mm256_add_epi64(sum0, _mm256_sad_epu8(c0, zero));
+    sum1 = _mm256_add_epi64(sum1, _mm256_sad_epu8(c1, zero));
+    sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
+    sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
+  }
+  // The counts fit in 32 bits: take the low halves of the 64-bit lanes, in lane order.
+  const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  __m256i counts_lo =
+      _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum0, low_halves),
+                                _mm256_permutevar8x32_epi32(sum1, low_halves), 0x20);
+  __m256i counts_hi =
+      _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum2, low_halves),
+                                _mm256_permutevar8x32_epi32(sum3, low_halves), 0x20);
+  if (correction != nullptr) {
+    const __m256i* c = reinterpret_cast<const __m256i*>(correction);
+    counts_lo = _mm256_sub_epi32(counts_lo, _mm256_loadu_si256(c));
+    counts_hi = _mm256_sub_epi32(counts_hi, _mm256_loadu_si256(c + 1));
+  }
+  const __m256i totals = _mm256_set1_epi32(static_cast<int>(total));
+  const __m256i dots_lo = _mm256_sub_epi32(totals, _mm256_add_epi32(counts_lo, counts_lo));
+  const __m256i dots_hi = _mm256_sub_epi32(totals, _mm256_add_epi32(counts_hi, counts_hi));
+  if (lanes == kLanes) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), dots_lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), dots_hi);
+    return;
+  }
+  alignas(32) int32_t lane_dots[kLanes];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots), dots_lo);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane_dots + 8), dots_hi);
+  for (int64_t lane = 0; lane < lanes; ++lane) out[lane] = lane_dots[lane];
+}
+
 }  // namespace
 
-void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
-                          const uint64_t* image, int64_t oy, int32_t* dots) {
+void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
+                          const uint64_t* input, int64_t oy, int32_t* dots) {
   static_assert(kLanes == 16, "the kernel holds 16 lanes in four registers");
-  const int64_t max_words = g.kernel * g.kernel * g.words();
-  RowTaps row_taps(g);
-  const int64_t block_words = max_words * kLanes;
+  const int64_t block_words = g.window_words() * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
-                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
-  const __m256i zero = _mm256_setzero_si256();
+  const PopcountTables tables;
+  if (g.tap_packed()) {
+    const PackedRowTaps row = row_taps.packed_row(input, oy);
+    const int64_t row_words = g.row_words();
+    for (int64_t ox = 0; ox < out_w; ++ox) {
+      const int64_t total = row.valid_rows * row_taps.valid_columns(ox) * g.channels;
+      const int32_t* correction = row_taps.correction(ox);
+      for (int64_t b = 0; b < blocks; ++b) {
+        block_dots(tables, row.input + ox * row_words, row.input_offsets, weights + b * block_words,
+                   row.weight_offsets, row.count, total,
+                   correction != nullptr ? correction + b * kLanes : nullptr,
+                   std::min(kLanes, g.out_channels - b * kLanes),
+                   dots + ox * g.out_channels + b * kLanes);
+      }
+    }
+    return;
+  }
   for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = row_taps.at(image, oy, ox);
+    const PixelTaps taps = row_taps.at(input, oy, ox);
     const int64_t total = taps.valid_taps * g.channels;
-    int32_t* out = dots + ox * g.out_channels;
     for (int64_t b = 0; b < blocks; ++b) {
-      const uint64_t* block = weights + b * block_words;
-      __m256i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
-      for (int64_t j = 0; j < taps.count;) {
-        const int64_t end = std::min(taps.count, j + kStepsPerByteCount);
-        __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-        for (; j < end; ++j) {
-          const __m256i a =
-              _mm256_set1_epi64x(static_cast<long long>(taps.image[taps.input_offsets[j]]));
-          const __m256i* w = reinterpret_cast<const __m256i*>(block + taps.weight_offsets[j]);
-          c0 = _mm256_add_epi8(
-              c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), table, low_nibbles));
-          c1 = _mm256_add_epi8(c1, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 1)),
-                                                  table, low_nibbles));
-          c2 = _mm256_add_epi8(c2, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 2)),
-                                                  table, low_nibbles));
-          c3 = _mm256_add_epi8(c3, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 3)),
-                                                  table, low_nibbles));
-        }
-        sum0 = _mm256_add_epi64(sum0, _mm256_sad_epu8(c0, zero));
-        sum1 = _mm256_add_epi64(sum1, _mm256_sad_epu8(c1, zero));
-        sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
-        sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
+      block_dots(tables, taps.input, taps.input_offsets, weights + b * block_words,
+                 taps.weight_offsets, taps.count, total, nullptr,
+                 std::min(kLanes, g.out_channels - b * kLanes),
+                 dots + ox * g.out_channels + b * kLanes);
+    }
+  }
+}
+
+void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
+                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
+                      uint64_t* signs) {
+  // The portable loop's operations in its order ((dot * scale) * alpha + beta, then + residual),
+  // unfused, so both give the same bits. A word's sign bits gather in a register.
+  const int64_t words = words_for(channels);
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int32_t* d = dots + p * channels;
+    float* o = out + p * channels;
+    const float* r = residual != nullptr ? residual + p * channels : nullptr;
+    for (int64_t w = 0; w < words; ++w) {
+      const int64_t begin = w * 64, end = std::min(channels, begin + 64);
+      uint64_t bits = 0;
+      int64_t c = begin;
+      for (; c + 8 <= end; c += 8) {
+        __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+        v = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + c)), _mm256_loadu_ps(alpha + c)),
+            _mm256_loadu_ps(beta + c));
+        if (r != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(r + c));
+        _mm256_storeu_ps(o + c, v);
+        // Not (x >= 0), unordered: negative values and NaN give -1, as training's sign().
+        const unsigned mask =
+            static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NGE_UQ)));
+        bits |= static_cast<uint64_t>(mask) << (c - begin);
       }
-      alignas(32) int64_t counts[kLanes];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts), sum0);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts + 4), sum1);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts + 8), sum2);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(counts + 12), sum3);
-      const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
-      for (int64_t lane = 0; lane < lanes; ++lane) {
-        out[b * kLanes + lane] = static_cast<int32_t>(total - 2 * counts[lane]);
+      for (; c < end; ++c) {
+        float v = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
+        if (r != nullptr) v = v + r[c];
+        o[c] = v;
+        bits |= static_cast<uint64_t>(!(v >= 0.f)) << (c - begin);
       }
+      if (signs != nullptr) signs[p * words + w] = bits;
+    }
+  }
+}
+
+void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
+                         const int32_t* dots, int64_t pixels, uint64_t* signs) {
+  const int64_t words = words_for(channels);
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int32_t* d = dots + p * channels;
+    for (int64_t w = 0; w < words; ++w) {
+      const int64_t begin = w * 64, end = std::min(channels, begin + 64);
+      uint64_t bits = 0;
+      int64_t c = begin;
+      for (; c + 8 <= end; c += 8) {
+        // -1 (a set bit) where direction * dot < threshold
+        const __m256i product =
+            _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(direction + c)),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+        const __m256i below = _mm256_cmpgt_epi32(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(threshold + c)), product);
+        const unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(below)));
+        bits |= static_cast<uint64_t>(mask) << (c - begin);
+      }
+      for (; c < end; ++c) {
+        bits |= static_cast<uint64_t>(direction[c] * d[c] < threshold[c]) << (c - begin);
+      }
+      signs[p * words + w] = bits;
+    }
+  }
+}
+
+namespace {
+
+/// A direct float convolution's inner block: kPixels (1 to 6) output pixels, 16 output
+/// channels, in up to 12 accumulator registers (named, not an array: GCC keeps an array of
+/// vectors on the stack), one broadcast input and two weight registers. Pixel p reads
+/// x[p * pixel_step + r * row_step + t] for `rows` kernel rows r and `taps` inputs t per row,
+/// against the 16 weights at w + (r * taps + t) * out_channels; y[p * out_channels + o] =
+/// sum * alpha[o] + beta[o] (a BatchNorm).
+template <int kPixels>
+__attribute__((target("avx2,fma"), always_inline)) inline void float_conv_block(
+    const float* x, int64_t pixel_step, int64_t rows, int64_t row_step, int64_t taps,
+    const float* w, int64_t out_channels, const float* alpha, const float* beta, float* y) {
+  static_assert(kPixels >= 1 && kPixels <= 6, "12 accumulators at most");
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+  __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  for (int64_t r = 0; r < rows; ++r, x += row_step) {
+    for (int64_t t = 0; t < taps; ++t, w += out_channels) {
+      const __m256 w0 = _mm256_loadu_ps(w);
+      const __m256 w1 = _mm256_loadu_ps(w + 8);
+      __m256 v = _mm256_broadcast_ss(x + t);
+      a00 = _mm256_fmadd_ps(v, w0, a00);
+      a01 = _mm256_fmadd_ps(v, w1, a01);
+      if (kPixels > 1) {
+        v = _mm256_broadcast_ss(x + pixel_step + t);
+        a10 = _mm256_fmadd_ps(v, w0, a10);
+        a11 = _mm256_fmadd_ps(v, w1, a11);
+      }
+      if (kPixels > 2) {
+        v = _mm256_broadcast_ss(x + 2 * pixel_step + t);
+        a20 = _mm256_fmadd_ps(v, w0, a20);
+        a21 = _mm256_fmadd_ps(v, w1, a21);
+      }
+      if (kPixels > 3) {
+        v = _mm256_broadcast_ss(x + 3 * pixel_step + t);
+        a30 = _mm256_fmadd_ps(v, w0, a30);
+        a31 = _mm256_fmadd_ps(v, w1, a31);
+      }
+      if (kPixels > 4) {
+        v = _mm256_broadcast_ss(x + 4 * pixel_step + t);
+        a40 = _mm256_fmadd_ps(v, w0, a40);
+        a41 = _mm256_fmadd_ps(v, w1, a41);
+      }
+      if (kPixels > 5) {
+        v = _mm256_broadcast_ss(x + 5 * pixel_step + t);
+        a50 = _mm256_fmadd_ps(v, w0, a50);
+        a51 = _mm256_fmadd_ps(v, w1, a51);
+      }
+    }
+  }
+  const __m256 alpha0 = _mm256_loadu_ps(alpha), alpha1 = _mm256_loadu_ps(alpha + 8);
+  const __m256 beta0 = _mm256_loadu_ps(beta), beta1 = _mm256_loadu_ps(beta + 8);
+  auto store = [&](int p, __m256 lo, __m256 hi) {
+    float* out = y + p * out_channels;
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_mul_ps(lo, alpha0), beta0));
+    _mm256_storeu_ps(out + 8, _mm256_add_ps(_mm256_mul_ps(hi, alpha1), beta1));
+  };
+  store(0, a00, a01);
+  if (kPixels > 1) store(1, a10, a11);
+  if (kPixels > 2) store(2, a20, a21);
+  if (kPixels > 3) store(3, a30, a31);
+  if (kPixels > 4) store(4, a40, a41);
+  if (kPixels > 5) store(5, a50, a51);
+}
+
+constexpr int64_t kFloatBlockPixels = 6;
+
+}  // namespace
+
+__attribute__((target("avx2,fma"))) void float_conv_bn_row_avx2(
+    const FloatConvGeometry& g, const float* padded, const float* weights, const float* alpha,
+    const float* beta, int64_t oy, float* out) {
+  const int64_t padded_w = g.in_w + 2 * g.pad;
+  const int64_t cin = g.in_channels;
+  const float* padded_row = padded + oy * g.stride * padded_w * cin;
+  const int64_t out_w = g.out_w();
+  const int64_t pixel_step = g.stride * cin, row_step = padded_w * cin, taps = g.kernel * cin;
+  // Output channels outermost: one group's weights (kernel^2 * in_channels * 16 floats, 9 KB
+  // for resnet18's stem) stay in L1 while the row is swept.
+  for (int64_t o = 0; o < g.out_channels; o += 16) {
+    int64_t ox = 0;
+    for (; ox + kFloatBlockPixels <= out_w; ox += kFloatBlockPixels) {
+      float_conv_block<kFloatBlockPixels>(padded_row + ox * pixel_step, pixel_step, g.kernel,
+                                          row_step, taps, weights + o, g.out_channels, alpha + o,
+                                          beta + o, out + ox * g.out_channels + o);
+    }
+    for (; ox < out_w; ++ox) {
+      float_conv_block<1>(padded_row + ox * pixel_step, pixel_step, g.kernel, row_step, taps,
+                          weights + o, g.out_channels, alpha + o, beta + o,
+                          out + ox * g.out_channels + o);
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) void float_conv1x1_rows_avx2(
+    const float* x, int64_t pixels, int64_t in_channels, const float* weights, int64_t out_channels,
+    const float* alpha, const float* beta, float* out) {
+  // Whole groups of 16 output channels in registers; the last few channels (a classifier's
+  // 1000 = 62 * 16 + 8) in a plain loop.
+  const int64_t grouped = out_channels / 16 * 16;
+  // Pixel blocks outermost: a block's inputs (6 x in_channels floats) stay in L1 while every
+  // output channel group is computed from them.
+  int64_t p = 0;
+  for (; p + kFloatBlockPixels <= pixels; p += kFloatBlockPixels) {
+    for (int64_t o = 0; o < grouped; o += 16) {
+      float_conv_block<kFloatBlockPixels>(x + p * in_channels, in_channels, 1, 0, in_channels,
+                                          weights + o, out_channels, alpha + o, beta + o,
+                                          out + p * out_channels + o);
+    }
+  }
+  for (; p < pixels; ++p) {
+    for (int64_t o = 0; o < grouped; o += 16) {
+      float_conv_block<1>(x + p * in_channels, in_channels, 1, 0, in_channels, weights + o,
+                          out_channels, alpha + o, beta + o, out + p * out_channels + o);
+    }
+  }
+  for (int64_t o = grouped; o < out_channels; ++o) {
+    for (int64_t q = 0; q < pixels; ++q) {
+      float sum = 0.f;
+      for (int64_t c = 0; c < in_channels; ++c) {
+        sum += x[q * in_channels + c] * weights[c * out_channels + o];
+      }
+      out[q * out_channels + o] = sum * alpha[o] + beta[o];
     }
   }
 }
@@ -109,21 +344,42 @@ void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t*
 
 #else  // a compiler that did not take -mavx2: never selected (cpu_has_avx2 is false there)
 
-void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights,
-                          const uint64_t* image, int64_t oy, int32_t* dots) {
-  binary_conv_row_portable(g, weights, image, oy, dots);
+void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
+                          const uint64_t* input, int64_t oy, int32_t* dots) {
+  binary_conv_row_portable(g, weights, row_taps, input, oy, dots);
 }
 
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
   pack_signs_portable(x, pixels, channels, out);
 }
 
-#endif
+void float_conv_bn_row_avx2(const FloatConvGeometry&, const float*, const float*, const float*,
+                            const float*, int64_t, float*) {}
 
 void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
                              const float* weights, int64_t out_channels, const float* alpha,
                              const float* beta, float* out) {
   float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
 }
+
+void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
+                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
+                      uint64_t* signs) {
+  ChannelAffine affine;
+  affine.scale.assign(scale, scale + channels);
+  affine.alpha.assign(alpha, alpha + channels);
+  affine.beta.assign(beta, beta + channels);
+  affine_rows(KernelIsa::kPortable, affine, dots, pixels, residual, out, signs);
+}
+
+void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
+                         const int32_t* dots, int64_t pixels, uint64_t* signs) {
+  ChannelThreshold t;
+  t.threshold.assign(threshold, threshold + channels);
+  t.direction.assign(direction, direction + channels);
+  threshold_rows(KernelIsa::kPortable, t, dots, pixels, signs);
+}
+
+#endif
 
 }  // namespace ctmq::engine::detail

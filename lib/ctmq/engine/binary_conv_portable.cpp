@@ -14,30 +14,54 @@ inline int popcount64(uint64_t x) {
   return __builtin_popcountll(x);
 }
 
+/// The dot products of one pixel with one lane block (binary_conv_avx2.cpp's block_dots).
+inline void block_dots(const uint64_t* input, const int32_t* offsets, const uint64_t* block,
+                       const int32_t* weight_offsets, int64_t count, int64_t total,
+                       const int32_t* correction, int64_t lanes, int32_t* out) {
+  int32_t counts[kLanes] = {};
+  for (int64_t j = 0; j < count; ++j) {
+    const uint64_t a = input[offsets[j]];
+    const uint64_t* w = block + weight_offsets[j];
+    for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] += popcount64(a ^ w[lane]);
+  }
+  if (correction != nullptr) {
+    for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] -= correction[lane];
+  }
+  for (int64_t lane = 0; lane < lanes; ++lane) {
+    out[lane] = static_cast<int32_t>(total - 2 * counts[lane]);
+  }
+}
+
 }  // namespace
 
 void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
-                              const uint64_t* image, int64_t oy, int32_t* dots) {
-  const int64_t max_words = g.kernel * g.kernel * g.words();
-  RowTaps row_taps(g);
-  const int64_t block_words = max_words * kLanes;
+                              RowTaps& row_taps, const uint64_t* input, int64_t oy, int32_t* dots) {
+  const int64_t block_words = g.window_words() * kLanes;
   const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
   const int64_t out_w = g.out_w();
-  for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = row_taps.at(image, oy, ox);
-    const int32_t total = static_cast<int32_t>(taps.valid_taps * g.channels);
-    int32_t* out = dots + ox * g.out_channels;
-    for (int64_t b = 0; b < blocks; ++b) {
-      const uint64_t* block = weights + b * block_words;
-      int32_t counts[kLanes] = {};
-      for (int64_t j = 0; j < taps.count; ++j) {
-        const uint64_t a = taps.image[taps.input_offsets[j]];
-        const uint64_t* w = block + taps.weight_offsets[j];
-        for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] += popcount64(a ^ w[lane]);
+  if (g.tap_packed()) {
+    const PackedRowTaps row = row_taps.packed_row(input, oy);
+    const int64_t row_words = g.row_words();
+    for (int64_t ox = 0; ox < out_w; ++ox) {
+      const int64_t total = row.valid_rows * row_taps.valid_columns(ox) * g.channels;
+      const int32_t* correction = row_taps.correction(ox);
+      for (int64_t b = 0; b < blocks; ++b) {
+        block_dots(row.input + ox * row_words, row.input_offsets, weights + b * block_words,
+                   row.weight_offsets, row.count, total,
+                   correction != nullptr ? correction + b * kLanes : nullptr,
+                   std::min(kLanes, g.out_channels - b * kLanes),
+                   dots + ox * g.out_channels + b * kLanes);
       }
-      const int64_t lanes = std::min(kLanes, g.out_channels - b * kLanes);
-      for (int64_t lane = 0; lane < lanes; ++lane)
-        out[b * kLanes + lane] = total - 2 * counts[lane];
+    }
+    return;
+  }
+  for (int64_t ox = 0; ox < out_w; ++ox) {
+    const PixelTaps taps = row_taps.at(input, oy, ox);
+    const int64_t total = taps.valid_taps * g.channels;
+    for (int64_t b = 0; b < blocks; ++b) {
+      block_dots(taps.input, taps.input_offsets, weights + b * block_words, taps.weight_offsets,
+                 taps.count, total, nullptr, std::min(kLanes, g.out_channels - b * kLanes),
+                 dots + ox * g.out_channels + b * kLanes);
     }
   }
 }

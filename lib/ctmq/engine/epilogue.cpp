@@ -45,9 +45,14 @@ ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot) 
   return out;
 }
 
-void affine_rows(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
                  const float* residual, float* out, uint64_t* signs) {
   const int64_t channels = affine.channels();
+  if (isa == KernelIsa::kAvx2) {
+    detail::affine_rows_avx2(affine.scale.data(), affine.alpha.data(), affine.beta.data(), channels,
+                             dots, pixels, residual, out, signs);
+    return;
+  }
   const float* scale = affine.scale.data();
   const float* alpha = affine.alpha.data();
   const float* beta = affine.beta.data();
@@ -79,9 +84,14 @@ void affine_rows(const ChannelAffine& affine, const int32_t* dots, int64_t pixel
   }
 }
 
-void threshold_rows(const ChannelThreshold& thresholds, const int32_t* dots, int64_t pixels,
-                    uint64_t* signs) {
+void threshold_rows(KernelIsa isa, const ChannelThreshold& thresholds, const int32_t* dots,
+                    int64_t pixels, uint64_t* signs) {
   const int64_t channels = static_cast<int64_t>(thresholds.threshold.size());
+  if (isa == KernelIsa::kAvx2) {
+    detail::threshold_rows_avx2(thresholds.threshold.data(), thresholds.direction.data(), channels,
+                                dots, pixels, signs);
+    return;
+  }
   const int32_t* threshold = thresholds.threshold.data();
   const int32_t* direction = thresholds.direction.data();
   const int64_t words = words_for(channels);

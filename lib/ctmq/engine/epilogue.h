@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "ctmq/engine/kernel_isa.h"
+
 namespace ctmq::engine {
 
 /// BatchNorm(scale * dot) in eval mode, evaluated as (dot * scale) * alpha + beta with
@@ -38,12 +40,13 @@ ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot);
 
 /// out[p, c] = affine.value(c, dots[p, c]) (+ residual[p, c] when residual is not null), for
 /// `pixels` rows of affine.channels() values; where `signs` is not null, the signs of the
-/// results are packed there too (words_for(channels) words per pixel).
-void affine_rows(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+/// results are packed there too (words_for(channels) words per pixel). Every `isa` gives the
+/// same bits (the same float operations in the same order, none fused).
+void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
                  const float* residual, float* out, uint64_t* signs);
 
 /// Packs sign(affine) of `pixels` rows of dots through the thresholds into `signs`.
-void threshold_rows(const ChannelThreshold& thresholds, const int32_t* dots, int64_t pixels,
-                    uint64_t* signs);
+void threshold_rows(KernelIsa isa, const ChannelThreshold& thresholds, const int32_t* dots,
+                    int64_t pixels, uint64_t* signs);
 
 }  // namespace ctmq::engine

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -12,6 +13,18 @@
 
 namespace ctmq::engine {
 namespace {
+
+/// The float activations of the images forward() runs together, at most (about an L2 cache).
+constexpr int64_t kCachedActivationBytes = int64_t{1} << 20;
+
+/// Rows per thread at least, for a parallel loop whose rows cost `row_work` operations each
+/// (kernel steps, multiply-adds, words): about 64 K operations, tens of microseconds, so a
+/// small layer (resnet20's at batch 1) runs on one thread instead of paying a fork and a join,
+/// or waiting for a thread that another process holds off its core.
+int64_t grain_for(int64_t row_work) {
+  constexpr int64_t kWorkPerThread = int64_t{1} << 16;
+  return std::max<int64_t>(1, kWorkPerThread / std::max<int64_t>(1, row_work));
+}
 
 using ModuleMap = std::map<std::string, std::shared_ptr<torch::nn::Module>>;
 
@@ -132,6 +145,29 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
   stem_bn_ = find_module<BatchNorm2dImpl>(modules, "bn1", true);
   fc_ = find_module<QuantLinearImpl>(modules, "fc", true);
   imagenet_stem_ = stem_conv_->weight().size(2) == 7;
+  if (stem_conv_->weight_bits() >= 32 && stem_conv_->activation_bits() >= 32) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor w = stem_conv_->weight().detach().to(torch::kFloat);
+    FloatConvGeometry g;
+    g.out_channels = w.size(0);
+    g.in_channels = w.size(1);
+    g.kernel = w.size(2);
+    g.stride = stem_conv_->stride();
+    g.pad = stem_conv_->padding();
+    if (w.size(3) == g.kernel && float_conv_bn_supported(isa_, g)) {
+      direct_stem_ = true;
+      stem_geometry_ = g;
+      stem_weights_ = to_vector(w.permute({2, 3, 1, 0}));
+      stem_affine_ = batch_norm_affine(*stem_bn_);
+    }
+  }
+  if (fc_->weight_bits() >= 32 && fc_->activation_bits() >= 32 && fc_->bias().defined()) {
+    torch::NoGradGuard no_grad;
+    fc_weights_ = to_vector(fc_->weight().detach().to(torch::kFloat).t());
+    fc_bias_ = to_vector(fc_->bias());
+    fc_ones_.assign(fc_bias_.size(), 1.f);
+    direct_fc_ = true;
+  }
   const bool bireal = network_->config().block == BlockKind::kBiReal;
   relu_features_ = !bireal && network_->config().first_last_bits != 1;
   for (int stage = 1; modules.count("layer" + std::to_string(stage)); ++stage) {
@@ -201,7 +237,7 @@ torch::Tensor XnorNetwork::packed_signs(const torch::Tensor& values) {
   uint64_t* out = word_ptr(signs);
   const int64_t words = words_for(c);
   const KernelIsa isa = isa_;
-  at::parallel_for(0, n * h, 1, [=](int64_t begin, int64_t end) {
+  at::parallel_for(0, n * h, grain_for(w * words * 16), [=](int64_t begin, int64_t end) {
     pack_signs(isa, in + begin * w * c, (end - begin) * w, c, out + begin * w * words);
   });
   return signs;
@@ -225,21 +261,41 @@ void XnorNetwork::run_binary(const BinaryConvLayer& layer, const torch::Tensor& 
     out_signs = word_ptr(*signs);
   }
   const uint64_t* in = word_ptr(input_signs);
-  const uint64_t* weights = layer.weights.bits.data();
   const int64_t image_words = g.in_h * g.in_w * g.words();
   const KernelIsa isa = isa_;
-  at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
+  // Small channel counts: several horizontal taps per word (binary_conv.h), built here once
+  // for the whole layer rather than by each output row.
+  const uint64_t* input = in;
+  const int64_t input_words = g.input_words();
+  torch::Tensor windows;
+  if (g.tap_packed()) {
+    windows = torch::empty({n, input_words}, torch::kLong);
+    uint64_t* packed = word_ptr(windows);
+    at::parallel_for(0, n * g.in_h, grain_for(ow * g.row_words() * g.kernel * 4),
+                     [&](int64_t begin, int64_t end) {
+                       for (int64_t row = begin; row < end; ++row) {
+                         const int64_t image = row / g.in_h, iy = row % g.in_h;
+                         pack_tap_windows(g, in + image * image_words, iy, iy + 1,
+                                          packed + image * input_words);
+                       }
+                     });
+    input = packed;
+  }
+  // Work of a row: its kernel steps (each 16 output channels against one word), ~30 operations.
+  const int64_t row_steps = ow * (oc + kLanes - 1) / kLanes * g.window_words();
+  at::parallel_for(0, n * oh, grain_for(row_steps * 30), [&](int64_t begin, int64_t end) {
+    BinaryConvRows rows(isa, layer.weights, g.in_h, g.in_w);
     std::vector<int32_t> dots(static_cast<size_t>(ow * oc));
     for (int64_t row = begin; row < end; ++row) {
       const int64_t image = row / oh, oy = row % oh;
-      binary_conv_row(isa, g, weights, in + image * image_words, oy, dots.data());
+      rows.run(input + image * input_words, oy, dots.data());
       const int64_t pixel = row * ow;
       if (out_values != nullptr) {
-        affine_rows(layer.affine, dots.data(), ow,
+        affine_rows(isa, layer.affine, dots.data(), ow,
                     residual != nullptr ? residual + pixel * oc : nullptr, out_values + pixel * oc,
                     out_signs != nullptr ? out_signs + pixel * ow_words : nullptr);
       } else {
-        threshold_rows(layer.threshold, dots.data(), ow, out_signs + pixel * ow_words);
+        threshold_rows(isa, layer.threshold, dots.data(), ow, out_signs + pixel * ow_words);
       }
     }
   });
@@ -283,7 +339,7 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
     const float* in = pooled.data_ptr<float>();
     float* out = shortcut.data_ptr<float>();
     const KernelIsa isa = isa_;
-    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, n * h, grain_for(w * c * out_channels), [&](int64_t begin, int64_t end) {
       float_conv1x1_rows(isa, in + begin * w * c, (end - begin) * w, c,
                          block.float_downsample.data(), out_channels,
                          block.float_downsample_bn.alpha.data(),
@@ -301,17 +357,106 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
   return out;
 }
 
+torch::Tensor XnorNetwork::direct_stem(const torch::Tensor& images) {
+  FloatConvGeometry g = stem_geometry_;
+  const int64_t n = images.size(0);
+  g.in_h = images.size(2);
+  g.in_w = images.size(3);
+  const int64_t p = g.pad;
+  torch::Tensor padded =
+      torch::zeros({n, g.in_h + 2 * p, g.in_w + 2 * p, g.in_channels}, torch::kFloat);
+  padded.slice(1, p, p + g.in_h).slice(2, p, p + g.in_w).copy_(images.permute({0, 2, 3, 1}));
+  const int64_t oh = g.out_h(), ow = g.out_w(), oc = g.out_channels;
+  torch::Tensor out = torch::empty({n, oh, ow, oc}, torch::kFloat);
+  const float* in = padded.data_ptr<float>();
+  float* y = out.data_ptr<float>();
+  const int64_t image_floats = padded[0].numel();
+  const KernelIsa isa = isa_;
+  const int64_t row_macs = ow * oc * g.kernel * g.kernel * g.in_channels;
+  at::parallel_for(0, n * oh, grain_for(row_macs), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      float_conv_bn_row(isa, g, in + (row / oh) * image_floats, stem_weights_.data(),
+                        stem_affine_.alpha.data(), stem_affine_.beta.data(), row % oh,
+                        y + row * ow * oc);
+    }
+  });
+  return out;
+}
+
 torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
   torch::InferenceMode inference;
   if (!binary_) return network_->forward(images);
   using Clock = std::chrono::steady_clock;
+  // A batch goes through the convolutions a few images at a time, so that each layer's input
+  // and output stay in the caches (resnet18's stem writes 3.2 MB of floats per image, 51 MB for
+  // a batch of 16); resnet20's activations (50 KB per image) take a batch of 16 in one piece.
+  // The classifier then runs once over the whole batch, reading its weights (2 MB for
+  // resnet18) once.
+  const int64_t n = images.size(0);
+  const int64_t stem_floats = images.size(2) * images.size(3) * stem_conv_->weight().size(0);
+  const int64_t piece =
+      std::max<int64_t>(1, kCachedActivationBytes / (stem_floats * int64_t{sizeof(float)}));
+  std::vector<StepTime> steps;  // this forward's, summed over its pieces
+  auto features_of = [&](const torch::Tensor& x) {
+    current_.clear();
+    torch::Tensor f = features(x);
+    if (profiling_) {
+      if (steps.empty()) {
+        steps = current_;
+      } else {
+        for (size_t i = 0; i < steps.size(); ++i) steps[i].seconds += current_[i].seconds;
+      }
+    }
+    return f;
+  };
+  torch::Tensor pooled;
+  if (n <= piece) {
+    pooled = features_of(images);
+  } else {
+    std::vector<torch::Tensor> pieces;
+    for (int64_t begin = 0; begin < n; begin += piece) {
+      pieces.push_back(features_of(images.slice(0, begin, std::min(n, begin + piece))));
+    }
+    pooled = torch::cat(pieces);
+  }
+  const auto t = Clock::now();
+  torch::Tensor logits;
+  if (direct_fc_) {
+    const int64_t classes = static_cast<int64_t>(fc_bias_.size());
+    logits = torch::empty({pooled.size(0), classes}, torch::kFloat);
+    float_conv1x1_rows(isa_, pooled.data_ptr<float>(), pooled.size(0), pooled.size(1),
+                       fc_weights_.data(), classes, fc_ones_.data(), fc_bias_.data(),
+                       logits.data_ptr<float>());
+  } else {
+    logits = fc_->forward(pooled);
+  }
+  if (profiling_) {
+    // "head", the last step: the pooling (per piece) and the classifier.
+    steps.back().seconds += std::chrono::duration<double>(Clock::now() - t).count();
+    // Steps come in plan order, so a later forward adds to the same entries.
+    if (times_.size() != steps.size()) {
+      times_ = steps;
+    } else {
+      for (size_t i = 0; i < times_.size(); ++i) times_[i].seconds += steps[i].seconds;
+    }
+  }
+  return logits;
+}
+
+torch::Tensor XnorNetwork::features(const torch::Tensor& images) {
+  using Clock = std::chrono::steady_clock;
   auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
-  current_.clear();
   auto t = Clock::now();
-  // The images' own layout: the stem then rounds exactly as the float path's does.
-  torch::Tensor y = stem_bn_->forward(stem_conv_->forward(images.to(torch::kFloat)));
+  torch::Tensor y;
+  if (direct_stem_) {
+    // Channels-last in, channels-last out: the pool keeps the layout, to_nhwc copies nothing.
+    y = as_nchw(direct_stem(images.to(torch::kFloat)));
+  } else {
+    // The images' own layout: the stem then rounds exactly as the float path's does.
+    y = stem_bn_->forward(stem_conv_->forward(images.to(torch::kFloat)));
+  }
   if (imagenet_stem_) y = torch::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
   Activation z;
   z.values = to_nhwc(y);
@@ -321,18 +466,9 @@ torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
   t = Clock::now();
   torch::Tensor features = as_nchw(z.values);
   if (relu_features_) features = torch::relu(features);
-  features = torch::adaptive_avg_pool2d(features, {1, 1}).flatten(1);
-  torch::Tensor logits = fc_->forward(features);
-  if (profiling_) {
-    record("head", "float", seconds_since(t));
-    // Steps come in plan order, so a later forward adds to the same entries.
-    if (times_.size() != current_.size()) {
-      times_ = current_;
-    } else {
-      for (size_t i = 0; i < times_.size(); ++i) times_[i].seconds += current_[i].seconds;
-    }
-  }
-  return logits;
+  features = torch::adaptive_avg_pool2d(features, {1, 1}).flatten(1).contiguous();
+  if (profiling_) record("head", "float", seconds_since(t));
+  return features;
 }
 
 }  // namespace ctmq::engine

@@ -48,7 +48,8 @@ class XnorNetwork {
                        KernelIsa isa = best_kernel_isa());
   ~XnorNetwork();
 
-  /// Logits (N, num_classes) of images (N, in_channels, H, W).
+  /// Logits (N, num_classes) of images (N, in_channels, H, W), run a few images at a time
+  /// where a batch's activations would outgrow the caches.
   torch::Tensor forward(const torch::Tensor& images);
 
   /// Convolutions that run as XNOR-popcount (0: the network is not W1A1).
@@ -69,6 +70,9 @@ class XnorNetwork {
   void run_binary(const BinaryConvLayer& layer, const torch::Tensor& input_signs,
                   const float* residual, torch::Tensor* values, torch::Tensor* signs);
   torch::Tensor packed_signs(const torch::Tensor& values);
+  torch::Tensor direct_stem(const torch::Tensor& images);
+  /// The pooled features (N, C) before the classifier.
+  torch::Tensor features(const torch::Tensor& images);
   void record(const std::string& name, const char* kind, double seconds);
 
   std::shared_ptr<QuantNetworkImpl> network_;
@@ -79,6 +83,19 @@ class XnorNetwork {
   std::shared_ptr<QuantConv2dImpl> stem_conv_;
   std::shared_ptr<BatchNorm2dImpl> stem_bn_;
   std::shared_ptr<QuantLinearImpl> fc_;
+  /// The stem conv and its BatchNorm as one direct convolution (float_conv_bn_row), where the
+  /// ISA has one; else both run through LibTorch.
+  bool direct_stem_ = false;
+  FloatConvGeometry stem_geometry_;
+  std::vector<float> stem_weights_;  ///< [ky][kx][in][out]
+  ChannelAffine stem_affine_;
+  /// The classifier as float_conv1x1_rows of the pooled features ([in][out] weights, scale 1,
+  /// the bias as beta), where it is a float layer: LibTorch 1.13 from Debian sends it to its
+  /// generic BLAS (about 1 GMAC/s: 0.5 ms per image for resnet18's 512 x 1000).
+  bool direct_fc_ = false;
+  std::vector<float> fc_weights_;
+  std::vector<float> fc_ones_;
+  std::vector<float> fc_bias_;
   std::vector<Block> blocks_;
   bool profiling_ = false;
   std::vector<StepTime> times_;
