@@ -101,7 +101,7 @@ TEST(Cli, ChoiceFlagsTakeOnlyTheirNames) {
   const std::vector<std::array<std::string, 3>> cases = {
       {"--device gpu plan", "--device", "cuda"},
       {"eval --checkpoint /etc/hostname --data /tmp --format mnist", "--format", "cifar100"},
-      {"eval --checkpoint /etc/hostname --split test", "--split", "train"},
+      {"eval --checkpoint /etc/hostname --split holdout", "--split", "train"},
       {"data check --root /tmp --format coco", "--format", "fashion-mnist"}};
   for (const auto& [args, flag, valid] : cases) {
     auto result = run_ctmq(args);
