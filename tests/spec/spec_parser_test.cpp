@@ -278,9 +278,9 @@ TEST(SpecParser, KeysAddedLaterLeaveTheHashOfEarlierRunsAlone) {
   // (data.val_split, cycles.accurate_warmup_epochs, distill.*) stay out of the spec hash.
   const ExperimentSpec base = parse_spec(kMinimal, "spec.json", no_paths());
   const std::string hash = spec_hash(base);
-  for (const char* set : {"data.val_split=5000", "cycles.accurate_warmup_epochs=1",
-                          "distill.teacher=accurate", "distill.temperature=2",
-                          "distill.weight=0.9", "distill.stages=target"}) {
+  for (const char* set :
+       {"data.val_split=5000", "cycles.accurate_warmup_epochs=1", "distill.teacher=accurate",
+        "distill.temperature=2", "distill.weight=0.9", "distill.stages=target"}) {
     EXPECT_NE(spec_hash(parse_spec(kMinimal, "spec.json", no_paths({set}))), hash) << set;
   }
   EXPECT_EQ(spec_hash(parse_spec(kMinimal, "spec.json",

@@ -2,10 +2,10 @@
 
 #include <torch/torch.h>
 
-#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/engine/xnor_network.h"
+#include "ctmq/io/checkpoint_network.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/spec/spec_keys.h"
 #include "ctmq/train/device.h"
