@@ -18,7 +18,6 @@ Definitions (also stated in docs/results.md):
 A claim "A beats B" holds when the 95% interval of the paired difference A - B over seeds lies
 above 0, is reversed when it lies below 0, and is not shown otherwise.
 """
-import json
 import math
 import os
 import shutil
@@ -29,6 +28,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+# Version 1's readers: the run files have not changed shape.
+from results_fmnist import finished, read_json, read_jsonl  # noqa: E402
 
 VARIANTS = [
     ("direct", "direct (pretrained -> W1A1)"),
@@ -56,20 +58,6 @@ COPIED = ["manifest.json", "metrics.jsonl", "report.md", "wall.json"]
 # Two-sided 95% quantiles of Student's t by degrees of freedom.
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228}
-
-
-def read_jsonl(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def finished(run_dir):
-    return os.path.exists(os.path.join(run_dir, "wall.json"))
 
 
 def summarise_run(run_dir):

@@ -93,9 +93,8 @@ void assign_teachers(const ExperimentSpec& spec, StagePlan& plan) {
   } else if (looks_like_stage_id(name)) {
     const Stage* stage = plan.find(name);
     if (!stage) {
-      throw SpecError(
-          std::string(kTeacherPath) + ": this plan has no stage \"" + name + "\"" +
-          (name == "pretrain" ? "" : " (its full-precision stages: pretrain, c1-fp, ...)"));
+      throw SpecError(std::string(kTeacherPath) + ": this plan has no stage \"" + name +
+                      "\" (its full-precision stages: pretrain, c1-fp, ...)");
     }
     if (!full_precision(*stage)) {
       throw SpecError(std::string(kTeacherPath) + ": stage \"" + name +
