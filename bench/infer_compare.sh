@@ -3,7 +3,7 @@
 # same networks, batch 1 and 16, one thread and two:
 #  - Bi-Real resnet18 at 224x224, W1A1 with random weights and trained-looking BatchNorm
 #    statistics (`ctmq bench infer --random`), kept once as .ctmqx and .onnx
-#    (CTMQ_BENCH_INFER_SAVE) so that every runtime runs the very same network;
+#    (`bench infer --save-random`) so that every runtime runs the very same network;
 #  - a trained W1A1 resnet20 (Fashion-MNIST, 28x28): its native export and its ONNX export
 #    (`ctmq export --format native|onnx` of the same checkpoint).
 # Raw JSON lines go to stdout and to docs/performance/infer-compare-<commit>-<time>.jsonl
@@ -53,8 +53,8 @@ json_line() { node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("e
 mkdir -p "$WORK"
 R18=$WORK/resnet18-bireal-w1a1-random
 if [ ! -f "$R18.ctmqx" ] || [ ! -f "$R18.onnx" ]; then
-  CTMQ_BENCH_INFER_SAVE=$R18 "$BUILD/ctmq" --log-level warn bench infer --random resnet18 \
-    --block bireal --engine xnor --seconds 0 >/dev/null
+  "$BUILD/ctmq" --log-level warn bench infer --random resnet18 --block bireal \
+    --save-random "$R18" --engine xnor --seconds 0 >/dev/null
 fi
 
 # One row: the load average and the command, then the command's JSON on one line.

@@ -64,6 +64,11 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
   infer_command->add_option("--block", infer->random_block, "With --random: basic or bireal")
       ->check(CLI::IsMember({"basic", "bireal"}))
       ->capture_default_str();
+  infer_command
+      ->add_option("--save-random", infer->save_random,
+                   "With --random: also keep the network as PREFIX.ctmqx and PREFIX.onnx, so "
+                   "that other runtimes can run the very same one")
+      ->type_name("PREFIX");
   infer_command->add_option("--classes", infer->random_classes, "With --random: classes")
       ->check(CLI::Range(2, 100000))
       ->capture_default_str();

@@ -70,6 +70,25 @@ TEST(Cli, BenchInferRunsBothEnginesOnARandomW1A1Network) {
   EXPECT_EQ(run_ctmq("eval --checkpoint /etc/hostname --engine xnor").exit_code, 2);
 }
 
+TEST(Cli, BenchInferSaveRandomKeepsTheNetworkForOtherRuntimes) {
+  const std::string prefix = ::testing::TempDir() + "ctmq-cli-save-random";
+  for (const char* ext : {".ctmqx", ".onnx"}) std::filesystem::remove(prefix + ext);
+  auto saved = run_ctmq(
+      "bench infer --random resnet20 --in-channels 1 --classes 10 --engine xnor --seconds 0 "
+      "--save-random " +
+      prefix);
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+  ASSERT_GT(std::filesystem::file_size(prefix + ".onnx"), 0u);
+  // The kept native file is an export like any other: bench infer runs it.
+  auto reloaded = run_ctmq("bench infer --exported " + prefix + ".ctmqx --engine xnor --seconds 0");
+  EXPECT_EQ(reloaded.exit_code, 0) << reloaded.output;
+  auto misplaced =
+      run_ctmq("bench infer --exported " + prefix + ".ctmqx --save-random " + prefix + "-again");
+  EXPECT_EQ(misplaced.exit_code, 2);
+  EXPECT_NE(misplaced.output.find("--save-random"), std::string::npos) << misplaced.output;
+  EXPECT_FALSE(std::filesystem::exists(prefix + "-again.ctmqx"));
+}
+
 TEST(Cli, PlanPrintsEveryShippedSpec) {
   auto demo = run_ctmq("plan");
   EXPECT_EQ(demo.exit_code, 0) << demo.output;

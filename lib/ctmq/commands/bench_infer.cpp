@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -200,11 +199,8 @@ std::shared_ptr<ExportedModel> random_model(const InferBenchOptions& options) {
                                .string();
   export_network(*network, config, path);
   auto model = std::make_shared<ExportedModel>(ExportedModel::load(path));
-  // CTMQ_BENCH_INFER_SAVE=PREFIX keeps the random network as PREFIX.ctmqx and PREFIX.onnx, so
-  // that other runtimes (bench/infer_compare.sh: onnxruntime) can run the very same network.
-  const char* save = std::getenv("CTMQ_BENCH_INFER_SAVE");
-  if (save != nullptr && *save != '\0') {
-    const std::string prefix = save;
+  if (!options.save_random.empty()) {
+    const std::string& prefix = options.save_random;
     std::filesystem::copy_file(path, prefix + ".ctmqx",
                                std::filesystem::copy_options::overwrite_existing);
     write_file_atomic(prefix + ".onnx", network_to_onnx(*network, OnnxExportOptions{}));
@@ -224,6 +220,9 @@ nlohmann::json bench_infer(const InferBenchOptions& options) {
   torch::set_num_threads(static_cast<int>(options.threads));
   if (options.exported.empty() == options.random_arch.empty()) {
     throw SpecError("bench infer: give --exported FILE or --random ARCH");
+  }
+  if (!options.save_random.empty() && options.random_arch.empty()) {
+    throw SpecError("bench infer: --save-random needs --random ARCH");
   }
   auto model = options.exported.empty()
                    ? random_model(options)

@@ -13,9 +13,12 @@ namespace ctmq {
 struct InferBenchOptions {
   std::string exported;  ///< a file written by `ctmq export`, or
   /// a W1A1 network of this arch with random weights and BatchNorm statistics (exported to a
-  /// temporary file and loaded back, so it runs exactly as an exported one; the environment
-  /// variable CTMQ_BENCH_INFER_SAVE=PREFIX keeps it as PREFIX.ctmqx and PREFIX.onnx)
+  /// temporary file and loaded back, so it runs exactly as an exported one)
   std::string random_arch;
+  /// With random_arch, non-empty: the random network is also kept as PREFIX.ctmqx and
+  /// PREFIX.onnx, so that other runtimes (bench/infer_compare.sh: onnxruntime) run the very
+  /// same network.
+  std::string save_random;
   std::string random_block = "bireal";  ///< basic or bireal
   int64_t random_classes = 1000;
   int64_t random_in_channels = 3;

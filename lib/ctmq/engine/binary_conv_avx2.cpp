@@ -7,6 +7,7 @@
 // vpsadbw folds them into 64-bit lane totals.
 
 #include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/binary_conv_row_inl.h"
 #include "ctmq/engine/epilogue.h"
 #include "ctmq/engine/float_conv1x1_inl.h"
 
@@ -96,36 +97,9 @@ inline void block_dots(const PopcountTables& t, const uint64_t* input, const int
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
                           const uint64_t* input, int64_t oy, int32_t* dots) {
   static_assert(kLanes == 16, "the kernel holds 16 lanes in four registers");
-  const int64_t block_words = g.window_words() * kLanes;
-  const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
-  const int64_t out_w = g.out_w();
   const PopcountTables tables;
-  if (g.tap_packed()) {
-    const PackedRowTaps row = row_taps.packed_row(input, oy);
-    const int64_t row_words = g.row_words();
-    for (int64_t ox = 0; ox < out_w; ++ox) {
-      const int64_t total = row.valid_rows * row_taps.valid_columns(ox) * g.channels;
-      const int32_t* correction = row_taps.correction(ox);
-      for (int64_t b = 0; b < blocks; ++b) {
-        block_dots(tables, row.input + ox * row_words, row.input_offsets, weights + b * block_words,
-                   row.weight_offsets, row.count, total,
-                   correction != nullptr ? correction + b * kLanes : nullptr,
-                   std::min(kLanes, g.out_channels - b * kLanes),
-                   dots + ox * g.out_channels + b * kLanes);
-      }
-    }
-    return;
-  }
-  for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = row_taps.at(input, oy, ox);
-    const int64_t total = taps.valid_taps * g.channels;
-    for (int64_t b = 0; b < blocks; ++b) {
-      block_dots(tables, taps.input, taps.input_offsets, weights + b * block_words,
-                 taps.weight_offsets, taps.count, total, nullptr,
-                 std::min(kLanes, g.out_channels - b * kLanes),
-                 dots + ox * g.out_channels + b * kLanes);
-    }
-  }
+  binary_conv_row_impl(g, weights, row_taps, input, oy, dots,
+                       [&tables](auto... args) { block_dots(tables, args...); });
 }
 
 void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,

@@ -2,6 +2,7 @@
 // CPUs without AVX2.
 
 #include "ctmq/engine/binary_conv.h"
+#include "ctmq/engine/binary_conv_row_inl.h"
 #include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
@@ -36,34 +37,8 @@ inline void block_dots(const uint64_t* input, const int32_t* offsets, const uint
 
 void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
                               RowTaps& row_taps, const uint64_t* input, int64_t oy, int32_t* dots) {
-  const int64_t block_words = g.window_words() * kLanes;
-  const int64_t blocks = (g.out_channels + kLanes - 1) / kLanes;
-  const int64_t out_w = g.out_w();
-  if (g.tap_packed()) {
-    const PackedRowTaps row = row_taps.packed_row(input, oy);
-    const int64_t row_words = g.row_words();
-    for (int64_t ox = 0; ox < out_w; ++ox) {
-      const int64_t total = row.valid_rows * row_taps.valid_columns(ox) * g.channels;
-      const int32_t* correction = row_taps.correction(ox);
-      for (int64_t b = 0; b < blocks; ++b) {
-        block_dots(row.input + ox * row_words, row.input_offsets, weights + b * block_words,
-                   row.weight_offsets, row.count, total,
-                   correction != nullptr ? correction + b * kLanes : nullptr,
-                   std::min(kLanes, g.out_channels - b * kLanes),
-                   dots + ox * g.out_channels + b * kLanes);
-      }
-    }
-    return;
-  }
-  for (int64_t ox = 0; ox < out_w; ++ox) {
-    const PixelTaps taps = row_taps.at(input, oy, ox);
-    const int64_t total = taps.valid_taps * g.channels;
-    for (int64_t b = 0; b < blocks; ++b) {
-      block_dots(taps.input, taps.input_offsets, weights + b * block_words, taps.weight_offsets,
-                 taps.count, total, nullptr, std::min(kLanes, g.out_channels - b * kLanes),
-                 dots + ox * g.out_channels + b * kLanes);
-    }
-  }
+  binary_conv_row_impl(g, weights, row_taps, input, oy, dots,
+                       [](auto... args) { block_dots(args...); });
 }
 
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
