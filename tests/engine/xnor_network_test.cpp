@@ -123,6 +123,29 @@ TEST(XnorResNet18, MatchesTheFloatPathAt224) {
   }
 }
 
+// Rows are independent, so the logits are the same bits whatever the threads; and the row loops
+// really fork (a build without OpenMP would run them on one thread whatever --threads says).
+TEST(XnorNetwork, ThreadsSplitRowsAndChangeNoBit) {
+  const int saved_threads = at::get_num_threads();
+  TempDir dir("xnorthreads");
+  NetworkConfig config = tiny_network_config("bireal", "dorefa", "pact", 1000);
+  config.arch = Arch::kResNet18;
+  config.in_channels = 3;
+  ExportedModel model = exported_w1a1(config, dir.path() + "/model.ctmqx", 11);
+  XnorNetwork engine(model.network());
+  torch::manual_seed(12);
+  const torch::Tensor x = torch::randn({2, 3, 224, 224});
+  at::set_num_threads(1);
+  EXPECT_EQ(engine::row_threads(), 1);
+  const torch::Tensor one = engine.forward(x);
+  for (int threads : {2, 3}) {
+    at::set_num_threads(threads);
+    EXPECT_EQ(engine::row_threads(), threads);
+    EXPECT_TRUE(torch::equal(engine.forward(x), one)) << threads << " threads";
+  }
+  at::set_num_threads(saved_threads);
+}
+
 TEST(XnorNetwork, ProfilesEveryStep) {
   TempDir dir("xnorprof");
   ExportedModel model = exported_w1a1(tiny_network_config("bireal", "dorefa", "pact", 10),

@@ -85,7 +85,8 @@ class XnorPeer : public InferencePeer {
   torch::Tensor run(const torch::Tensor& images) override { return engine_.forward(images); }
   nlohmann::json describe() const override {
     return {{"kernel_isa", engine::kernel_isa_name(engine_.isa())},
-            {"xnor_layers", engine_.binary_layers()}};
+            {"xnor_layers", engine_.binary_layers()},
+            {"row_threads", engine::row_threads()}};
   }
   void start_profiling() override {
     engine_.reset_step_times();

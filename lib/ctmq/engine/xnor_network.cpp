@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -18,11 +19,12 @@ namespace {
 constexpr int64_t kCachedActivationBytes = int64_t{1} << 20;
 
 /// Rows per thread at least, for a parallel loop whose rows cost `row_work` operations each
-/// (kernel steps, multiply-adds, words): about 64 K operations, tens of microseconds, so a
-/// small layer (resnet20's at batch 1) runs on one thread instead of paying a fork and a join,
-/// or waiting for a thread that another process holds off its core.
+/// (kernel steps, multiply-adds, words): about 256 K operations, some 80 microseconds, well
+/// above what waking a sleeping thread costs; so a small layer (resnet20's at batch 1) runs on
+/// one thread instead of paying a fork and a join, or waiting for a thread that another process
+/// holds off its core.
 int64_t grain_for(int64_t row_work) {
-  constexpr int64_t kWorkPerThread = int64_t{1} << 16;
+  constexpr int64_t kWorkPerThread = int64_t{1} << 18;
   return std::max<int64_t>(1, kWorkPerThread / std::max<int64_t>(1, row_work));
 }
 
@@ -220,6 +222,14 @@ int64_t XnorNetwork::binary_layers() const {
     if (block.has_downsample && !block.bireal) ++count;
   }
   return count;
+}
+
+int64_t row_threads() {
+  // Counts the pieces a parallel loop over more rows than threads is cut into: one per thread
+  // where this file was compiled with OpenMP, the whole range at once where it was not.
+  std::atomic<int64_t> pieces{0};
+  at::parallel_for(0, int64_t{1} << 16, 1, [&](int64_t, int64_t) { ++pieces; });
+  return pieces.load();
 }
 
 void XnorNetwork::reset_step_times() {

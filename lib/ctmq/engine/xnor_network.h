@@ -39,6 +39,10 @@ struct StepTime {
   double seconds = 0.0;
 };
 
+/// Threads the engine's row loops split into now: LibTorch's intra-op thread count
+/// (--threads), or 1 where ctmq was built without OpenMP (at::parallel_for then runs serially).
+int64_t row_threads();
+
 /// The XNOR engine for one network (a ResNet of models/resnet.h).
 class XnorNetwork {
  public:
