@@ -13,7 +13,8 @@ raw=$(raw_output compare_train "$build")
 for round in $(seq "$rounds"); do
   for bits in 32 4 1; do
     "$build/ctmq" --threads 2 --log-level warn bench train --bits "$bits" --steps 30 \
-      --set data.train_limit=0 | tr -d '\n '; echo
+      --set data.train_limit=0 --set data.batch_size=128 --set data.augment=true \
+      | tr -d '\n '; echo
     /usr/bin/python3 bench/train_pytorch.py --bits "$bits" --steps 30 --threads 2
   done
 done | tee -a "$raw"

@@ -34,9 +34,10 @@ const std::string kSpec = kSource + "/data/specs/fmnist-default.json";
 // The tiny spec of tests/train/run_fixture.h, without output_dir (sweep.sh sets it).
 const std::string kTinyFlags =
     "--threads 1 --set data.root=" CTMQ_FASHION_MNIST_DIR
-    " --set data.train_limit=256 --set data.val_limit=128 --set data.batch_size=64"
-    " --set data.workers=1 --set pretrain.epochs=1 --set steps.bits=[2,1]"
-    " --set steps.epochs=1 --set cycles.count=1 --set cycles.accurate_epochs=1";
+    " --set data.train_limit=256 --set data.val_limit=128 --set data.val_split=0"
+    " --set data.augment=true --set data.batch_size=64 --set data.workers=1"
+    " --set pretrain.epochs=1 --set steps.bits=[2,1] --set steps.epochs=1"
+    " --set cycles.count=1 --set cycles.accurate_epochs=1 --set cycles.ladder=full";
 
 using Shell = test::CommandResult;
 

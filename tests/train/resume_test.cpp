@@ -27,10 +27,12 @@ TEST(ResumeCompat, RunStoppedByAnOlderVersionFinishesWithItsUninterruptedMetrics
   TempDir dir("resume-compat");
   const std::string run = dir / "run";
   std::filesystem::copy(fixture, run, std::filesystem::copy_options::recursive);
-  // Pinned to the CPU: the fixture's state and metrics are CPU ones, and a CUDA build would
-  // default to the GPU.
-  auto resumed = run_ctmq("--device cpu --threads 2 train --resume " + test::tiny_spec_flags(run) +
-                          " --set pretrain.epochs=2 --set steps.bits=[1] --set cycles.count=0");
+  // The run's own spec.json, as its user would resume it (the embedded demo spec has changed
+  // since). Pinned to the CPU: the fixture's state and metrics are CPU ones, and a CUDA build
+  // would default to the GPU.
+  auto resumed =
+      run_ctmq("--device cpu --threads 2 train --resume --config " + run +
+               "/spec.json --set output_dir=" + run + " --set data.root=" CTMQ_FASHION_MNIST_DIR);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("pretrain: resuming at epoch 2, step 2"), std::string::npos)
       << resumed.output;

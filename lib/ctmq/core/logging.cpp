@@ -31,6 +31,9 @@ void add_log_file(const std::string& path) {
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
     sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
     spdlog::default_logger()->sinks().push_back(sink);
+    // Every info line reaches the file at once: a run's train.log is what `tail -f` follows
+    // during a long stage, and what is left after the process is killed.
+    spdlog::default_logger()->flush_on(spdlog::level::info);
   } catch (const std::exception& e) {
     throw IoError(path + ": cannot open log file: " + e.what());
   }

@@ -8,7 +8,8 @@ namespace ctmq {
 /// trace, debug, info, warn, error, off; anything else throws SpecError naming --log-level.
 void configure_logging(const std::string& level, const std::string& log_file);
 
-/// Adds a file sink (e.g. the run directory's log) to the default logger.
+/// Adds a file sink (e.g. the run directory's log) to the default logger; lines at info level
+/// and above are flushed to it as they are logged.
 void add_log_file(const std::string& path);
 
 }  // namespace ctmq
