@@ -76,6 +76,14 @@ def finished(run_dir):
     return os.path.exists(os.path.join(run_dir, "wall.json"))
 
 
+def copy_run_files(src, dst):
+    """Copies a run's records (COPIED) that exist from src to dst, creating dst."""
+    os.makedirs(dst, exist_ok=True)
+    for name in COPIED:
+        if os.path.exists(os.path.join(src, name)):
+            shutil.copy(os.path.join(src, name), os.path.join(dst, name))
+
+
 def main(study, out):
     all_seeds = sorted((d for d in os.listdir(study) if d.startswith("seed") and d[4:].isdigit()),
                        key=lambda d: int(d[4:]))
@@ -118,12 +126,8 @@ def main(study, out):
     plot(runs, pretrain, variants, os.path.join(out, "fmnist-top1.png"))
     for s in used:
         for variant in [v for v, _ in variants if s in runs[v]] + ["pretrain"]:
-            src = os.path.join(study, s, variant)
-            dst = os.path.join(out, "fmnist", s, variant)
-            os.makedirs(dst, exist_ok=True)
-            for name in COPIED:
-                if os.path.exists(os.path.join(src, name)):
-                    shutil.copy(os.path.join(src, name), os.path.join(dst, name))
+            copy_run_files(os.path.join(study, s, variant),
+                           os.path.join(out, "fmnist", s, variant))
 
 
 def summarise_pretrain(run_dir):

@@ -20,7 +20,6 @@ above 0, is reversed when it lies below 0, and is not shown otherwise.
 """
 import math
 import os
-import shutil
 import statistics
 import sys
 
@@ -30,7 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # Version 1's readers: the run files have not changed shape.
-from results_fmnist import finished, read_json, read_jsonl  # noqa: E402
+from results_fmnist import cell, copy_run_files, finished, read_json, read_jsonl  # noqa: E402
 
 VARIANTS = [
     ("direct", "direct (pretrained -> W1A1)"),
@@ -54,7 +53,6 @@ CLAIMS = [
 ]
 COLORS = {"direct": "tab:red", "steps": "tab:blue", "ctmq": "tab:green", "direct-kd": "tab:orange",
           "ctmq-kd": "tab:olive", "scratch": "tab:gray", "ctmq-warmup": "tab:cyan"}
-COPIED = ["manifest.json", "metrics.jsonl", "report.md", "wall.json"]
 # Two-sided 95% quantiles of Student's t by degrees of freedom.
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228}
@@ -87,13 +85,6 @@ def summarise_pretrain(run_dir):
             "test_top1": epochs[-1].get("test_top1", float("nan")),
             "curve": [e["val_top1"] for e in epochs],
             "wall": read_json(os.path.join(run_dir, "wall.json"))["wall_seconds"]}
-
-
-def cell(values, digits=2):
-    mean = statistics.fmean(values)
-    if len(values) < 2:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def paired(a, b):
@@ -180,11 +171,7 @@ def main(study, out):
             src = os.path.join(study, s, variant)
             if not finished(src):
                 continue
-            dst = os.path.join(out, "fmnist-v2", s, variant)
-            os.makedirs(dst, exist_ok=True)
-            for name in COPIED:
-                if os.path.exists(os.path.join(src, name)):
-                    shutil.copy(os.path.join(src, name), os.path.join(dst, name))
+            copy_run_files(src, os.path.join(out, "fmnist-v2", s, variant))
 
 
 def plot(runs, pretrain, variants, path):
