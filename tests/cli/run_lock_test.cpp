@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "ctmq/core/atomic_file.h"
-#include "support/prerequisite.h"
 #include "train/run_fixture.h"
 
 namespace ctmq {
@@ -72,10 +71,7 @@ bool wait_for_holder(const std::string& run_dir, pid_t pid) {
   return false;
 }
 
-class RunLockCli : public ::testing::Test {
- protected:
-  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
-};
+class RunLockCli : public test::FashionMnistTest {};
 
 TEST_F(RunLockCli, ASecondRunOnABusyDirectoryExitsAtOnceNamingTheHolder) {
   TempDir dir("lock-busy");

@@ -18,7 +18,6 @@
 #include "ctmq/io/manifest.h"
 #include "in_process_run.h"
 #include "run_fixture.h"
-#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -114,10 +113,7 @@ class TeacherWatcher : public TrainingObserver {
   }
 };
 
-class DistillationRun : public ::testing::Test {
- protected:
-  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
-};
+class DistillationRun : public test::FashionMnistTest {};
 
 TEST_F(DistillationRun, StudentsLearnFromAFrozenTeacherAndTestIsScoredPerStage) {
   TempDir dir("distill");

@@ -18,7 +18,6 @@
 #include "ctmq/io/checkpoint.h"
 #include "in_process_run.h"
 #include "run_fixture.h"
-#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -78,10 +77,7 @@ std::vector<std::string> checksums(const std::string& log) {
   return found;
 }
 
-class DistributedTest : public ::testing::Test {
- protected:
-  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
-};
+class DistributedTest : public test::FashionMnistTest {};
 
 /// The pretraining stage of the tiny spec as `steps` SGD steps of 64 images in all, sync
 /// BatchNorm on, no augmentation, no weight decay, lr 0.1 throughout.

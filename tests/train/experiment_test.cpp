@@ -26,10 +26,7 @@ using test::train_in_process;
 const std::vector<std::string> kStages{"pretrain", "c0-w2a2", "c0-w1a1",
                                        "c1-fp",    "c1-w2a2", "c1-w1a1"};
 
-class ExperimentTest : public ::testing::Test {
- protected:
-  void SetUp() override { CTMQ_REQUIRE(test::fashion_mnist_available(), "dataset-fashion-mnist"); }
-};
+class ExperimentTest : public test::FashionMnistTest {};
 
 TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   TempDir dir("plan");

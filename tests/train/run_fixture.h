@@ -9,6 +9,7 @@
 
 #include "cli/run_ctmq.h"
 #include "ctmq/core/atomic_file.h"
+#include "support/prerequisite.h"
 #include "support/temp_dir.h"
 
 namespace ctmq::test {
@@ -40,6 +41,13 @@ inline bool fashion_mnist_available() {
   return std::filesystem::exists(std::string(CTMQ_FASHION_MNIST_DIR) +
                                  "/train-images-idx3-ubyte.gz");
 }
+
+/// Base of the tests that train on the real Fashion-MNIST files: skipped by CTMQ_REQUIRE
+/// (which fails them under CI) where the package is missing.
+class FashionMnistTest : public ::testing::Test {
+ protected:
+  void SetUp() override { CTMQ_REQUIRE(fashion_mnist_available(), "dataset-fashion-mnist"); }
+};
 
 using test::TempDir;
 
