@@ -110,3 +110,40 @@ function(ctmq_libstdcxx_first target)
                         "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
   endif()
 endfunction()
+
+# A toolchain that links libstdc++ statically (the /opt/gcc g++ 13.3 of the GPU machine, say)
+# puts no libstdc++.so.6 among an executable's needed libraries, so naming it first above
+# cannot act. Worse, the linker then binds each std::filesystem call to the first definition it
+# meets, LibTorch's exported copy, before it reaches libstdc++.a at the end of the line: seen
+# there, std::filesystem::remove_all jumped to address 0 inside the 2.11 wheel's libtorch.so.
+# With such a toolchain libstdc++.a is named right after ctmq's own libraries (ctmq_core) and
+# before LibTorch's, so ctmq's calls take the toolchain's copy. CTMQ_STATIC_LIBSTDCXX (the
+# archive, or OFF) overrides the probe.
+function(ctmq_probe_static_libstdcxx)
+  if(DEFINED CTMQ_STATIC_LIBSTDCXX OR NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU" OR
+     NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    return()
+  endif()
+  set(dir ${CMAKE_BINARY_DIR}/libstdcxx-probe)
+  file(WRITE ${dir}/probe.cpp "#include <iostream>\nint main() { std::cout << 1; }\n")
+  try_compile(built ${dir}/build SOURCES ${dir}/probe.cpp COPY_FILE ${dir}/probe)
+  set(archive OFF)
+  if(built)
+    file(STRINGS ${dir}/probe shared REGEX "libstdc\\+\\+\\.so" LIMIT_COUNT 1)
+    if(NOT shared)
+      execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.a
+                      OUTPUT_VARIABLE archive OUTPUT_STRIP_TRAILING_WHITESPACE)
+      if(NOT IS_ABSOLUTE "${archive}" OR NOT EXISTS "${archive}")
+        set(archive OFF)
+      endif()
+      message(WARNING "${CMAKE_CXX_COMPILER} links libstdc++ statically, while LibTorch, OpenCV "
+              "and spdlog use the shared one: two copies in one process. ${archive} is named "
+              "before LibTorch so that ctmq's std::filesystem calls take the toolchain's copy, "
+              "but prefer a compiler that links libstdc++ shared (-DCMAKE_CXX_COMPILER=...; "
+              "on the GPU machine of docs/cluster.md, /usr/bin/g++).")
+    endif()
+  endif()
+  set(CTMQ_STATIC_LIBSTDCXX ${archive} CACHE FILEPATH
+      "libstdc++.a to link before LibTorch (a toolchain that links libstdc++ statically), or OFF")
+endfunction()
+ctmq_probe_static_libstdcxx()

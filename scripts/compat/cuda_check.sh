@@ -83,7 +83,7 @@ export CTMQ_PYTHON=${CTMQ_PYTHON:-$(command -v python3)}
 runs=$out/runs
 rm -rf "$runs"
 small=(--set data.root="$data" --set data.train_limit=2048 --set data.val_limit=1000
-       --set pretrain.epochs=1 --set steps.bits=[2,1] --set cycles.count=1)
+       --set pretrain.epochs=1 --set steps.bits=[2,1] --set cycles.count=1 --set cycles.ladder=full)
 for amp in off bf16 fp16; do
   check "train-cuda-amp-$amp" "$ctmq" --device cuda train "${small[@]}" --set train.amp=$amp \
     --set output_dir="$runs/amp-$amp"

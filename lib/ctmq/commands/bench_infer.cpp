@@ -11,13 +11,17 @@
 #include <map>
 #include <numeric>
 
+#include <spdlog/spdlog.h>
+
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/engine/xnor_network.h"
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/models/batch_norm.h"
+#ifdef CTMQ_WITH_ONNX
 #include "ctmq/onnx/network_onnx.h"
+#endif
 
 namespace ctmq {
 namespace {
@@ -204,7 +208,12 @@ std::shared_ptr<ExportedModel> random_model(const InferBenchOptions& options) {
     const std::string& prefix = options.save_random;
     std::filesystem::copy_file(path, prefix + ".ctmqx",
                                std::filesystem::copy_options::overwrite_existing);
+#ifdef CTMQ_WITH_ONNX
     write_file_atomic(prefix + ".onnx", network_to_onnx(*network, OnnxExportOptions{}));
+#else
+    spdlog::warn("--save-random: this ctmq was built without ONNX, so only {}.ctmqx is written",
+                 prefix);
+#endif
   }
   std::filesystem::remove(path);
   return model;
