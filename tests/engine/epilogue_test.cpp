@@ -51,7 +51,7 @@ TEST(ChannelThreshold, EqualsSignOfTheAffineValueForEveryDot) {
     for (int64_t p = 0; p < pixels; ++p) {
       for (int64_t c = 0; c < 64 * words; ++c) {
         const int32_t dot = static_cast<int32_t>(p - max_dot);
-        const bool negative = c < channels && !(affine.value(c, dot) >= 0.f);
+        const bool negative = c < channels && !(affine.value(c, dot) >= 0.0);
         const bool bit = (signs[static_cast<size_t>(p * words + c / 64)] >> (c % 64)) & 1;
         ASSERT_EQ(bit, negative) << engine::kernel_isa_name(isa) << " channel " << c << " dot "
                                  << dot;
@@ -81,11 +81,13 @@ TEST(ChannelAffine, RowsAddTheResidualAndPackTheSigns) {
             ASSERT_FALSE(bit) << "padding bit " << c;
             continue;
           }
-          float want = affine.value(c, dots[p][c].item<int32_t>());
-          if (with_residual) want = want + residual[p][c].item<float>();
-          // Bit-equal, as the float path's own epilogue would be: no fused multiply-add.
-          ASSERT_EQ(out[p][c].item<float>(), want) << engine::kernel_isa_name(isa);
-          ASSERT_EQ(bit, !(want >= 0.f)) << engine::kernel_isa_name(isa);
+          double want = affine.value(c, dots[p][c].item<int32_t>());
+          if (with_residual) want = want + static_cast<double>(residual[p][c].item<float>());
+          // Bit-equal on every ISA: the same double operations, no fused multiply-add; the
+          // sign is the double sum's.
+          ASSERT_EQ(out[p][c].item<float>(), static_cast<float>(want))
+              << engine::kernel_isa_name(isa);
+          ASSERT_EQ(bit, !(want >= 0.0)) << engine::kernel_isa_name(isa);
         }
       }
     }

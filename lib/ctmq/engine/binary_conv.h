@@ -180,9 +180,9 @@ void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weigh
                               const uint64_t* input, int64_t oy, int32_t* dots);
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& taps,
                           const uint64_t* input, int64_t oy, int32_t* dots);
-void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
-                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
-                      uint64_t* signs);
+void affine_rows_avx2(const double* scale, const double* alpha, const double* beta,
+                      int64_t channels, const int32_t* dots, int64_t pixels, const float* residual,
+                      float* out, uint64_t* signs);
 void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
                          const int32_t* dots, int64_t pixels, uint64_t* signs);
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out);

@@ -102,13 +102,14 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, 
                        [&tables](auto... args) { block_dots(tables, args...); });
 }
 
-void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
-                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
-                      uint64_t* signs) {
-  // The portable loop's operations in its order ((dot * scale) * alpha + beta, then + residual),
-  // unfused, so both give the same bits. A word's sign bits gather in a register.
+void affine_rows_avx2(const double* scale, const double* alpha, const double* beta,
+                      int64_t channels, const int32_t* dots, int64_t pixels, const float* residual,
+                      float* out, uint64_t* signs) {
+  // The portable loop's operations in its order, in double ((dot * scale) * alpha + beta, then
+  // + residual), unfused, four channels at a time, so both give the same bits. A word's sign
+  // bits gather in a register.
   const int64_t words = words_for(channels);
-  const __m256 zero = _mm256_setzero_ps();
+  const __m256d zero = _mm256_setzero_pd();
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
     float* o = out + p * channels;
@@ -117,23 +118,23 @@ void affine_rows_avx2(const float* scale, const float* alpha, const float* beta,
       const int64_t begin = w * 64, end = std::min(channels, begin + 64);
       uint64_t bits = 0;
       int64_t c = begin;
-      for (; c + 8 <= end; c += 8) {
-        __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
-        v = _mm256_add_ps(
-            _mm256_mul_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + c)), _mm256_loadu_ps(alpha + c)),
-            _mm256_loadu_ps(beta + c));
-        if (r != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(r + c));
-        _mm256_storeu_ps(o + c, v);
-        // Not (x >= 0), unordered: negative values and NaN give -1, as training's sign().
+      for (; c + 4 <= end; c += 4) {
+        __m256d v = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + c)));
+        v = _mm256_add_pd(
+            _mm256_mul_pd(_mm256_mul_pd(v, _mm256_loadu_pd(scale + c)), _mm256_loadu_pd(alpha + c)),
+            _mm256_loadu_pd(beta + c));
+        if (r != nullptr) v = _mm256_add_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(r + c)));
+        _mm_storeu_ps(o + c, _mm256_cvtpd_ps(v));
+        // Not (v >= 0), unordered: negative values and NaN give -1, as training's sign().
         const unsigned mask =
-            static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NGE_UQ)));
+            static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(v, zero, _CMP_NGE_UQ)));
         bits |= static_cast<uint64_t>(mask) << (c - begin);
       }
       for (; c < end; ++c) {
-        float v = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
-        if (r != nullptr) v = v + r[c];
-        o[c] = v;
-        bits |= static_cast<uint64_t>(!(v >= 0.f)) << (c - begin);
+        double v = (static_cast<double>(d[c]) * scale[c]) * alpha[c] + beta[c];
+        if (r != nullptr) v = v + static_cast<double>(r[c]);
+        o[c] = static_cast<float>(v);
+        bits |= static_cast<uint64_t>(!(v >= 0.0)) << (c - begin);
       }
       if (signs != nullptr) signs[p * words + w] = bits;
     }
@@ -336,9 +337,9 @@ void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels
   float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
 }
 
-void affine_rows_avx2(const float* scale, const float* alpha, const float* beta, int64_t channels,
-                      const int32_t* dots, int64_t pixels, const float* residual, float* out,
-                      uint64_t* signs) {
+void affine_rows_avx2(const double* scale, const double* alpha, const double* beta,
+                      int64_t channels, const int32_t* dots, int64_t pixels, const float* residual,
+                      float* out, uint64_t* signs) {
   ChannelAffine affine;
   affine.scale.assign(scale, scale + channels);
   affine.alpha.assign(alpha, alpha + channels);

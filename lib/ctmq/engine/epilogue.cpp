@@ -13,16 +13,16 @@ ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot) 
   out.direction.resize(static_cast<size_t>(channels));
   for (int64_t c = 0; c < channels; ++c) {
     const size_t i = static_cast<size_t>(c);
-    const float slope = affine.scale[i] * affine.alpha[i];
-    auto positive = [&](int32_t dot) { return affine.value(c, dot) >= 0.f; };
-    if (slope == 0.f) {
+    const double slope = affine.scale[i] * affine.alpha[i];
+    auto positive = [&](int32_t dot) { return affine.value(c, dot) >= 0.0; };
+    if (slope == 0.0) {
       out.direction[i] = 0;
       out.threshold[i] = positive(0) ? 0 : 1;
       continue;
     }
-    // value() is monotone in dot (each float operation is), so the dots giving +1 are those at
-    // or past one boundary: binary search for it.
-    const bool rising = slope > 0.f;
+    // value() is monotone in dot (each rounded operation is), so the dots giving +1 are those
+    // at or past one boundary: binary search for it.
+    const bool rising = slope > 0.0;
     int32_t lo = -max_abs_dot;
     int32_t hi = max_abs_dot + 1;
     // rising: smallest dot that gives +1 (hi: none); falling: smallest dot that gives -1.
@@ -53,33 +53,27 @@ void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots
                              dots, pixels, residual, out, signs);
     return;
   }
-  const float* scale = affine.scale.data();
-  const float* alpha = affine.alpha.data();
-  const float* beta = affine.beta.data();
+  const double* scale = affine.scale.data();
+  const double* alpha = affine.alpha.data();
+  const double* beta = affine.beta.data();
   const int64_t words = words_for(channels);
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
+    const float* r = residual != nullptr ? residual + p * channels : nullptr;
     float* o = out + p * channels;
-    if (residual != nullptr) {
-      const float* r = residual + p * channels;
-      for (int64_t c = 0; c < channels; ++c) {
-        o[c] = ((static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c]) + r[c];
+    uint64_t* s = signs != nullptr ? signs + p * words : nullptr;
+    for (int64_t w = 0; w < words; ++w) {
+      uint64_t bits = 0;
+      const int64_t end = std::min<int64_t>(64, channels - w * 64);
+      for (int64_t i = 0; i < end; ++i) {
+        const int64_t c = w * 64 + i;
+        double v = (static_cast<double>(d[c]) * scale[c]) * alpha[c] + beta[c];
+        if (r != nullptr) v = v + static_cast<double>(r[c]);
+        o[c] = static_cast<float>(v);
+        // Not (v >= 0): negative values and NaN give -1, as training's sign().
+        bits |= static_cast<uint64_t>(!(v >= 0.0)) << i;
       }
-    } else {
-      for (int64_t c = 0; c < channels; ++c) {
-        o[c] = (static_cast<float>(d[c]) * scale[c]) * alpha[c] + beta[c];
-      }
-    }
-    if (signs != nullptr) {
-      uint64_t* s = signs + p * words;
-      for (int64_t w = 0; w < words; ++w) {
-        uint64_t bits = 0;
-        const int64_t end = std::min<int64_t>(64, channels - w * 64);
-        for (int64_t c = 0; c < end; ++c) {
-          bits |= static_cast<uint64_t>(!(o[w * 64 + c] >= 0.f)) << c;
-        }
-        s[w] = bits;
-      }
+      if (s != nullptr) s[w] = bits;
     }
   }
 }

@@ -11,18 +11,20 @@
 
 namespace ctmq::engine {
 
-/// BatchNorm(scale * dot) in eval mode, evaluated as (dot * scale) * alpha + beta with
-/// alpha = gamma / sqrt(var + eps) and beta = bias - mean * alpha: the float path's order
-/// (conv output times the weight scale, then LibTorch's eval BatchNorm).
+/// BatchNorm(scale * dot) in eval mode, evaluated in double as (dot * scale) * alpha + beta with
+/// alpha = gamma / sqrt(var + eps) and beta = bias - mean * alpha. The dot is exact, and in
+/// double the rest is too, up to ~1e-16: a binary layer's sign is then the one exact arithmetic
+/// gives, also for a pre-activation within float32 round-off of zero, where the float path's
+/// own sign depends on its summation order (docs/engine.md, "Correctness").
 struct ChannelAffine {
-  std::vector<float> scale;
-  std::vector<float> alpha;
-  std::vector<float> beta;
+  std::vector<double> scale;
+  std::vector<double> alpha;
+  std::vector<double> beta;
 
   int64_t channels() const { return static_cast<int64_t>(scale.size()); }
-  float value(int64_t channel, int32_t dot) const {
+  double value(int64_t channel, int32_t dot) const {
     const size_t c = static_cast<size_t>(channel);
-    return (static_cast<float>(dot) * scale[c]) * alpha[c] + beta[c];
+    return (static_cast<double>(dot) * scale[c]) * alpha[c] + beta[c];
   }
 };
 
@@ -38,10 +40,10 @@ struct ChannelThreshold {
 /// in [-max_abs_dot, max_abs_dot].
 ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot);
 
-/// out[p, c] = affine.value(c, dots[p, c]) (+ residual[p, c] when residual is not null), for
-/// `pixels` rows of affine.channels() values; where `signs` is not null, the signs of the
-/// results are packed there too (words_for(channels) words per pixel). Every `isa` gives the
-/// same bits (the same float operations in the same order, none fused).
+/// out[p, c] = float(affine.value(c, dots[p, c]) (+ residual[p, c] when residual is not null)),
+/// summed in double, for `pixels` rows of affine.channels() values; where `signs` is not null,
+/// the signs of the double sums are packed there too (words_for(channels) words per pixel).
+/// Every `isa` gives the same bits (the same operations in the same order, none fused).
 void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
                  const float* residual, float* out, uint64_t* signs);
 

@@ -51,16 +51,31 @@ std::vector<float> to_vector(const torch::Tensor& t) {
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-/// LibTorch's eval BatchNorm as y = x * alpha + beta (scale left at 1).
-ChannelAffine batch_norm_affine(const BatchNorm2dImpl& bn) {
+std::vector<double> to_double_vector(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kDouble).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+/// LibTorch's eval BatchNorm as y = x * alpha + beta in float, for the float layers.
+FloatBatchNorm float_batch_norm(const BatchNorm2dImpl& bn) {
   torch::NoGradGuard no_grad;
   const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
   const torch::Tensor alpha = (bn.weight.to(torch::kDouble) * invstd).to(torch::kFloat);
   const torch::Tensor beta = bn.bias.detach() - bn.running_mean * alpha;
+  return FloatBatchNorm{to_vector(alpha), to_vector(beta)};
+}
+
+/// The same BatchNorm in double, for a binary layer's epilogue (scale left at 1).
+ChannelAffine batch_norm_affine(const BatchNorm2dImpl& bn) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
+  const torch::Tensor alpha = bn.weight.to(torch::kDouble) * invstd;
+  const torch::Tensor beta =
+      bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * alpha;
   ChannelAffine affine;
-  affine.alpha = to_vector(alpha);
-  affine.beta = to_vector(beta);
-  affine.scale.assign(affine.alpha.size(), 1.f);
+  affine.alpha = to_double_vector(alpha);
+  affine.beta = to_double_vector(beta);
+  affine.scale.assign(affine.alpha.size(), 1.0);
   return affine;
 }
 
@@ -87,7 +102,7 @@ BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl
   layer.weights = pack_binary_weights(g, w.data_ptr<float>());
   const int64_t channels = g.out_channels;
   layer.affine = batch_norm_affine(bn);
-  layer.affine.scale = to_vector(scale);
+  layer.affine.scale = to_double_vector(scale);
   if (static_cast<int64_t>(layer.affine.beta.size()) != channels) {
     throw Error("xnor engine: " + name + ": BatchNorm width differs from the conv's");
   }
@@ -123,7 +138,7 @@ struct XnorNetwork::Block {
   /// Bi-Real: avg-pool, then a 1x1 conv of the float input with the dequantized (+-scale)
   /// weights, [in][out], and its BatchNorm.
   std::vector<float> float_downsample;
-  ChannelAffine float_downsample_bn;
+  FloatBatchNorm float_downsample_bn;
   int64_t pool = 1;
 };
 
@@ -160,7 +175,7 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
       direct_stem_ = true;
       stem_geometry_ = g;
       stem_weights_ = to_vector(w.permute({2, 3, 1, 0}));
-      stem_affine_ = batch_norm_affine(*stem_bn_);
+      stem_affine_ = float_batch_norm(*stem_bn_);
     }
   }
   if (fc_->weight_bits() >= 32 && fc_->activation_bits() >= 32 && fc_->bias().defined()) {
@@ -201,7 +216,7 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
           torch::NoGradGuard no_grad;
           const torch::Tensor w = down->weight().detach().to(torch::kFloat);
           block.float_downsample = to_vector(w.reshape({w.size(0), w.size(1)}).t());
-          block.float_downsample_bn = batch_norm_affine(*down_bn);
+          block.float_downsample_bn = float_batch_norm(*down_bn);
         } else {
           if (!is_binary(*down)) throw Error("xnor engine: " + name + ".downsample is not W1A1");
           block.binary_downsample = make_binary_layer(name + ".downsample", *down, *down_bn);

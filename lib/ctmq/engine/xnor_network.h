@@ -32,6 +32,12 @@ struct BinaryConvLayer {
   ChannelThreshold threshold;
 };
 
+/// A float layer's eval BatchNorm as y = x * alpha + beta, in float like LibTorch's.
+struct FloatBatchNorm {
+  std::vector<float> alpha;
+  std::vector<float> beta;
+};
+
 /// Wall time of one step of the plan, summed over the forwards since the last reset.
 struct StepTime {
   std::string name;
@@ -92,7 +98,7 @@ class XnorNetwork {
   bool direct_stem_ = false;
   FloatConvGeometry stem_geometry_;
   std::vector<float> stem_weights_;  ///< [ky][kx][in][out]
-  ChannelAffine stem_affine_;
+  FloatBatchNorm stem_affine_;
   /// The classifier as float_conv1x1_rows of the pooled features ([in][out] weights, scale 1,
   /// the bias as beta), where it is a float layer: LibTorch 1.13 from Debian sends it to its
   /// generic BLAS (about 1 GMAC/s: 0.5 ms per image for resnet18's 512 x 1000).
