@@ -1,5 +1,8 @@
 // `ctmq eval`: loss, Top-1 and Top-5 of a checkpoint or an exported model.
 
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -49,6 +52,20 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
   command->add_flag("--json", flags->json, "Print JSON");
   on_run(command, [flags, format, &globals] {
     flags->options.runtime = globals.runtime;
+    if (flags->spec.config.empty() && flags->options.data_root.empty() &&
+        !flags->options.checkpoint.empty()) {
+      // A run's checkpoint sits in RUN/checkpoints/: the run's spec.json names the data and the
+      // splits it was trained and validated on (data.val_split above all), which the embedded
+      // demo spec would silently replace.
+      const std::filesystem::path run_spec =
+          std::filesystem::path(flags->options.checkpoint).parent_path().parent_path() /
+          "spec.json";
+      if (std::filesystem::is_regular_file(run_spec)) {
+        flags->spec.config = run_spec.string();
+        spdlog::info("data settings from {} (--config or --data to score other data)",
+                     flags->spec.config);
+      }
+    }
     if (!flags->spec.config.empty() || flags->options.data_root.empty()) {
       flags->options.spec = flags->spec.resolve(/*check_paths=*/flags->options.data_root.empty());
     }

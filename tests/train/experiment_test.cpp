@@ -77,6 +77,15 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   EXPECT_EQ(scored["images"], 128);
   EXPECT_NEAR(scored["top1"].get<double>(), manifest.stages.back().final_metrics->val_top1, 1e-9);
   EXPECT_NEAR(scored["top5"].get<double>(), manifest.stages.back().final_metrics->val_top5, 1e-9);
+  // Without --config, a run's checkpoint is scored on the data of the run's own spec.json, not
+  // on the embedded demo spec's (whose validation split is 1,000 held-out training images).
+  auto own_spec =
+      run_ctmq("--threads 2 eval --json --checkpoint " + run + "/checkpoints/c1-w1a1.pt");
+  ASSERT_EQ(own_spec.exit_code, 0) << own_spec.output;
+  EXPECT_NE(own_spec.output.find(run + "/spec.json"), std::string::npos) << own_spec.output;
+  auto own = nlohmann::json::parse(own_spec.output.substr(own_spec.output.find('{')));
+  EXPECT_EQ(own["images"], 128);
+  EXPECT_NEAR(own["top1"].get<double>(), manifest.stages.back().final_metrics->val_top1, 1e-9);
 
   auto inspect = run_ctmq("inspect " + run + "/checkpoints/c0-w2a2.pt");
   ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
