@@ -59,8 +59,9 @@ ExportedModel exported_w1a1(const NetworkConfig& config, const std::string& path
 void expect_same_logits(const torch::Tensor& engine, const torch::Tensor& reference,
                         const std::string& what) {
   ASSERT_EQ(engine.sizes(), reference.sizes()) << what;
-  // 1e-4 relative to the logits' scale: the epilogue's float round-off, carried through the
-  // pooling and the classifier.
+  // 1e-4 relative to the logits' scale: the two paths' float32 round-off (the float path's
+  // sums; the engine's stem, downsample and residual stream), carried through the pooling and
+  // the classifier.
   const double scale = reference.abs().max().item<double>();
   const double worst = (engine - reference).abs().max().item<double>();
   EXPECT_LE(worst, 1e-4 * scale) << what << ": logits differ by " << worst << " (scale " << scale
@@ -96,8 +97,12 @@ TEST_P(XnorResNet20, MatchesTheFloatPathOnRandomInputs) {
 
 // Odd and even sizes: the stride-2 convolutions see both border cases.
 INSTANTIATE_TEST_SUITE_P(Blocks, XnorResNet20,
+                         // 3, 2 and 1 pixels: feature maps of 1-2 pixels, where every
+                         // output is a border output and most taps are padding.
                          ::testing::Values(NetworkCase{"basic", 28}, NetworkCase{"bireal", 28},
-                                           NetworkCase{"basic", 13}, NetworkCase{"bireal", 11}),
+                                           NetworkCase{"basic", 13}, NetworkCase{"bireal", 11},
+                                           NetworkCase{"basic", 3}, NetworkCase{"bireal", 2},
+                                           NetworkCase{"bireal", 1}),
                          [](const ::testing::TestParamInfo<NetworkCase>& info) {
                            return info.param.block + "_" + std::to_string(info.param.size);
                          });
@@ -115,10 +120,15 @@ TEST(XnorResNet18, MatchesTheFloatPathAt224) {
     const torch::Tensor x =
         torch::randn({2, 3, 224, 224}).contiguous(torch::MemoryFormat::ChannelsLast);
     const torch::Tensor reference = model.forward(x);
+    // And an odd size whose stem, max-pool and stride-2 layers all end on a border pixel.
+    const torch::Tensor odd = torch::randn({2, 3, 33, 33});
+    const torch::Tensor odd_reference = model.forward(odd);
     for (KernelIsa isa : network_isas()) {
       XnorNetwork engine(model.network(), isa);
       expect_same_logits(engine.forward(x), reference,
                          "resnet18 " + block + " " + engine::kernel_isa_name(isa));
+      expect_same_logits(engine.forward(odd), odd_reference,
+                         "resnet18 " + block + " 33x33 " + engine::kernel_isa_name(isa));
     }
   }
 }
