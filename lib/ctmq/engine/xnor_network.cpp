@@ -8,6 +8,8 @@
 #include <cmath>
 #include <map>
 
+#include <spdlog/spdlog.h>
+
 #include "ctmq/core/errors.h"
 #include "ctmq/models/batch_norm.h"
 #include "ctmq/models/quant_layers.h"
@@ -155,7 +157,13 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
   }
   network_->eval();
   binary_ = network_->weight_bits() == 1 && network_->activation_bits() == 1;
-  if (!binary_) return;
+  if (!binary_) {
+    // Not an error (eval and bench still give the network's numbers), but not what a user of
+    // --engine xnor expects either: say so rather than report float speed as the engine's.
+    spdlog::warn("xnor engine: the network is W{}A{}, not W1A1: all of it runs in float",
+                 network_->weight_bits(), network_->activation_bits());
+    return;
+  }
   ModuleMap modules;
   for (const auto& item : network_->named_modules()) modules[item.key()] = item.value();
   stem_conv_ = find_module<QuantConv2dImpl>(modules, "conv1", true);
