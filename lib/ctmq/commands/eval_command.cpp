@@ -1,5 +1,6 @@
 #include "ctmq/commands/eval_command.h"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "ctmq/core/errors.h"
@@ -62,6 +63,11 @@ nlohmann::json evaluate(const EvalOptions& options) {
     in_channels = network->config().in_channels;
   } else {
     exported = std::make_shared<ExportedModel>(ExportedModel::load(options.exported));
+    // Exported models are CPU deployments: the xnor engine is CPU code, and the float path is
+    // its reference.
+    if (options.runtime.device == DeviceKind::kCuda) {
+      spdlog::warn("--device cuda: exported models run on the CPU; --checkpoint runs on the GPU");
+    }
     device = torch::Device(torch::kCPU);
     if (options.engine == InferenceEngine::kXnor) {
       xnor = std::make_shared<engine::XnorNetwork>(exported->network());
