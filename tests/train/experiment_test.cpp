@@ -51,6 +51,11 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
   }
   EXPECT_TRUE(std::filesystem::exists(run + "/spec.json"));
   EXPECT_TRUE(std::filesystem::exists(run + "/train.log"));
+  {  // The log keeps what changes the numbers beside the spec: the threads (and device).
+    std::ifstream log(run + "/train.log");
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(" | threads 2 | rank 0/1"), std::string::npos) << text.substr(0, 400);
+  }
   std::ifstream metrics(run + "/metrics.jsonl");
   int lines = 0;
   for (std::string line; std::getline(metrics, line);) {

@@ -139,8 +139,10 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
     write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
     save_manifest(paths, manifest);
   }
-  spdlog::info("ctmq {} | run {} | spec {} | device {} | rank {}/{} ({})", CTMQ_VERSION, paths.root,
-               options.spec_source, device.str(), dist->rank(), dist->world_size(), env.source);
+  // Threads change LibTorch's summation order, so a run's log keeps them with the device.
+  spdlog::info("ctmq {} | run {} | spec {} | device {} | threads {} | rank {}/{} ({})",
+               CTMQ_VERSION, paths.root, options.spec_source, device.str(), at::get_num_threads(),
+               dist->rank(), dist->world_size(), env.source);
 
   // GPU runs ship uint8 pixels and normalise on the device: a quarter of the copied bytes.
   DataSplits data = open_dataset(spec.data, spec.seed, dist->rank(), dist->world_size(),
