@@ -57,10 +57,10 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
       // A run's checkpoint sits in RUN/checkpoints/: the run's spec.json names the data and the
       // splits it was trained and validated on (data.val_split above all), which the embedded
       // demo spec would silently replace.
-      const std::filesystem::path run_spec =
-          std::filesystem::path(flags->options.checkpoint).parent_path().parent_path() /
-          "spec.json";
-      if (std::filesystem::is_regular_file(run_spec)) {
+      const std::filesystem::path folder =
+          std::filesystem::absolute(flags->options.checkpoint).parent_path();
+      const std::filesystem::path run_spec = folder.parent_path() / "spec.json";
+      if (folder.filename() == "checkpoints" && std::filesystem::is_regular_file(run_spec)) {
         flags->spec.config = run_spec.string();
         spdlog::info("data settings from {} (--config or --data to score other data)",
                      flags->spec.config);
