@@ -133,14 +133,18 @@ function(ctmq_probe_static_libstdcxx)
     if(NOT shared)
       execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.a
                       OUTPUT_VARIABLE archive OUTPUT_STRIP_TRAILING_WHITESPACE)
-      if(NOT IS_ABSOLUTE "${archive}" OR NOT EXISTS "${archive}")
+      if(IS_ABSOLUTE "${archive}" AND EXISTS "${archive}")
+        string(CONCAT remedy "${archive} is named before LibTorch so that ctmq's "
+               "std::filesystem calls take the toolchain's copy")
+      else()
         set(archive OFF)
+        string(CONCAT remedy "its libstdc++.a was not found, so std::filesystem calls may "
+               "bind to LibTorch's copies")
       endif()
       message(WARNING "${CMAKE_CXX_COMPILER} links libstdc++ statically, while LibTorch, OpenCV "
-              "and spdlog use the shared one: two copies in one process. ${archive} is named "
-              "before LibTorch so that ctmq's std::filesystem calls take the toolchain's copy, "
-              "but prefer a compiler that links libstdc++ shared (-DCMAKE_CXX_COMPILER=...; "
-              "on the GPU machine of docs/cluster.md, /usr/bin/g++).")
+              "and spdlog use the shared one: two copies in one process. ${remedy}. Prefer a "
+              "compiler that links libstdc++ shared (-DCMAKE_CXX_COMPILER=...; on the GPU "
+              "machine of docs/cluster.md, /usr/bin/g++).")
     endif()
   endif()
   set(CTMQ_STATIC_LIBSTDCXX ${archive} CACHE FILEPATH
