@@ -14,7 +14,9 @@ Definitions (also stated in docs/results.md):
                  the run (CTMQ has three W1A1 stages), the checkpoint a user would keep; the
                  choice uses validation only;
   val:           the last epoch's validation Top-1 (5,000 held-out training images);
-  wall:          seconds the variant's `ctmq train` took (the shared pretraining excluded).
+  wall:          seconds the variant's stages trained, summed over every sitting of a resumed
+                 run (the manifest's wall_seconds; the shared pretraining excluded). The
+                 study's wall.json times only the script's last sitting.
 A claim "A beats B" holds when the 95% interval of the paired difference A - B over seeds lies
 above 0, is reversed when it lies below 0, and is not shown otherwise.
 """
@@ -58,6 +60,12 @@ T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
         9: 2.262, 10: 2.228}
 
 
+def training_seconds(run_dir):
+    """The stages' wall_seconds from the manifest: they accumulate across resumed sittings."""
+    manifest = read_json(os.path.join(run_dir, "manifest.json"))
+    return sum(stage.get("wall_seconds", 0.0) for stage in manifest["stages"])
+
+
 def summarise_run(run_dir):
     epochs = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     stage_ends = [e for e in epochs if "test_top1" in e]
@@ -73,7 +81,7 @@ def summarise_run(run_dir):
         "selected_test_top1": selected["test_top1"],
         "selected_stage": selected["stage"],
         "epochs": len(epochs),
-        "wall": read_json(os.path.join(run_dir, "wall.json"))["wall_seconds"],
+        "wall": training_seconds(run_dir),
         "curve": [e["val_top1"] for e in epochs],
         "stages": [(e["stage"], e["w_bits"]) for e in epochs],
     }
@@ -84,7 +92,7 @@ def summarise_pretrain(run_dir):
     return {"epochs": len(epochs), "val_top1": epochs[-1]["val_top1"],
             "test_top1": epochs[-1].get("test_top1", float("nan")),
             "curve": [e["val_top1"] for e in epochs],
-            "wall": read_json(os.path.join(run_dir, "wall.json"))["wall_seconds"]}
+            "wall": training_seconds(run_dir)}
 
 
 def paired(a, b):
