@@ -123,6 +123,53 @@ torch::Tensor as_nchw(const torch::Tensor& x) {
   return x.permute({0, 3, 1, 2});
 }
 
+/// avg_pool2d(kernel = stride = pool, no padding, ceil_mode) of a contiguous (N, H, W, C)
+/// tensor, as training's Bi-Real downsample computes it: a window cut by the border averages the
+/// pixels it holds. Summed in window order, then divided, on one thread: LibTorch's own kernel
+/// forks for this small op and leaves an OpenMP worker spinning on the other core.
+torch::Tensor avg_pool_nhwc(const torch::Tensor& x, int64_t pool) {
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  const int64_t oh = (h + pool - 1) / pool, ow = (w + pool - 1) / pool;
+  torch::Tensor out = torch::empty({n, oh, ow, c}, torch::kFloat);
+  const float* in = x.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const int64_t y0 = oy * pool, y1 = std::min(h, y0 + pool);
+      for (int64_t ox = 0; ox < ow; ++ox, o += c) {
+        const int64_t x0 = ox * pool, x1 = std::min(w, x0 + pool);
+        std::fill(o, o + c, 0.f);
+        for (int64_t y = y0; y < y1; ++y) {
+          for (int64_t xx = x0; xx < x1; ++xx) {
+            const float* pixel = in + ((b * h + y) * w + xx) * c;
+            for (int64_t k = 0; k < c; ++k) o[k] += pixel[k];
+          }
+        }
+        const float count = static_cast<float>((y1 - y0) * (x1 - x0));
+        for (int64_t k = 0; k < c; ++k) o[k] /= count;
+      }
+    }
+  }
+  return out;
+}
+
+/// The mean over the pixels of a contiguous (N, H, W, C) tensor: (N, C), as the head's
+/// adaptive_avg_pool2d to 1x1, on one thread for the same reason.
+torch::Tensor mean_pixels_nhwc(const torch::Tensor& x) {
+  const int64_t n = x.size(0), pixels = x.size(1) * x.size(2), c = x.size(3);
+  torch::Tensor out = torch::zeros({n, c}, torch::kFloat);
+  const float* in = x.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t b = 0; b < n; ++b, o += c) {
+    for (int64_t p = 0; p < pixels; ++p) {
+      const float* pixel = in + (b * pixels + p) * c;
+      for (int64_t k = 0; k < c; ++k) o[k] += pixel[k];
+    }
+    for (int64_t k = 0; k < c; ++k) o[k] /= static_cast<float>(pixels);
+  }
+  return out;
+}
+
 uint64_t* word_ptr(const torch::Tensor& t) {
   return reinterpret_cast<uint64_t*>(t.data_ptr<int64_t>());
 }
@@ -361,11 +408,7 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
   torch::Tensor shortcut = z.values;
   if (block.has_downsample) {
     auto t = Clock::now();
-    torch::Tensor x = as_nchw(z.values);
-    if (block.pool > 1) {
-      x = torch::avg_pool2d(x, {block.pool, block.pool}, {block.pool, block.pool}, {0, 0}, true);
-    }
-    const torch::Tensor pooled = to_nhwc(x);  // no copy: pooling kept the channels-last layout
+    const torch::Tensor pooled = block.pool > 1 ? avg_pool_nhwc(z.values, block.pool) : z.values;
     const int64_t n = pooled.size(0), h = pooled.size(1), w = pooled.size(2), c = pooled.size(3);
     const int64_t out_channels = static_cast<int64_t>(block.float_downsample_bn.alpha.size());
     shortcut = torch::empty({n, h, w, out_channels}, torch::kFloat);
@@ -497,9 +540,8 @@ torch::Tensor XnorNetwork::features(const torch::Tensor& images) {
   if (profiling_) record("stem", "float", seconds_since(t));
   for (const auto& block : blocks_) z = run_block(block, std::move(z));
   t = Clock::now();
-  torch::Tensor features = as_nchw(z.values);
-  if (relu_features_) features = torch::relu(features);
-  features = torch::adaptive_avg_pool2d(features, {1, 1}).flatten(1).contiguous();
+  const torch::Tensor features =
+      mean_pixels_nhwc(relu_features_ ? torch::relu(z.values) : z.values);
   if (profiling_) record("head", "float", seconds_since(t));
   return features;
 }
