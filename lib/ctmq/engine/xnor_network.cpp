@@ -58,11 +58,16 @@ std::vector<double> to_double_vector(const torch::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
+/// An eval BatchNorm's gamma / sqrt(var + eps), in double.
+torch::Tensor batch_norm_alpha(const BatchNorm2dImpl& bn) {
+  torch::NoGradGuard no_grad;
+  return bn.weight.to(torch::kDouble) * bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
+}
+
 /// LibTorch's eval BatchNorm as y = x * alpha + beta in float, for the float layers.
 FloatBatchNorm float_batch_norm(const BatchNorm2dImpl& bn) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
-  const torch::Tensor alpha = (bn.weight.to(torch::kDouble) * invstd).to(torch::kFloat);
+  const torch::Tensor alpha = batch_norm_alpha(bn).to(torch::kFloat);
   const torch::Tensor beta = bn.bias.detach() - bn.running_mean * alpha;
   return FloatBatchNorm{to_vector(alpha), to_vector(beta)};
 }
@@ -70,8 +75,7 @@ FloatBatchNorm float_batch_norm(const BatchNorm2dImpl& bn) {
 /// The same BatchNorm in double, for a binary layer's epilogue (scale left at 1).
 ChannelAffine batch_norm_affine(const BatchNorm2dImpl& bn) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor invstd = bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
-  const torch::Tensor alpha = bn.weight.to(torch::kDouble) * invstd;
+  const torch::Tensor alpha = batch_norm_alpha(bn);
   const torch::Tensor beta =
       bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * alpha;
   ChannelAffine affine;
