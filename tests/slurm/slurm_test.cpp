@@ -21,6 +21,7 @@
 #include "support/prerequisite.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "train/run_fixture.h"
 
 namespace ctmq {
 namespace {
@@ -31,13 +32,14 @@ using Clock = std::chrono::steady_clock;
 const std::string kSlurmConf = std::string(CTMQ_SLURM_DIR) + "/slurm.conf";
 const std::string kSource = CTMQ_SOURCE_DIR;
 const std::string kSpec = kSource + "/data/specs/fmnist-default.json";
-// The tiny spec of tests/train/run_fixture.h, without output_dir (sweep.sh sets it).
-const std::string kTinyFlags =
-    "--threads 1 --set data.root=" CTMQ_FASHION_MNIST_DIR
-    " --set data.train_limit=256 --set data.val_limit=128 --set data.val_split=0"
-    " --set data.augment=true --set data.batch_size=64 --set data.workers=1"
-    " --set pretrain.epochs=1 --set steps.bits=[2,1] --set steps.epochs=1"
-    " --set cycles.count=1 --set cycles.accurate_epochs=1 --set cycles.ladder=full";
+// The tiny spec of tests/train/run_fixture.h as flags, without output_dir (sweep.sh sets it).
+const std::string kTinyFlags = [] {
+  std::string flags = "--threads 1";
+  for (const std::string& assignment : test::tiny_spec_overrides("")) {
+    if (assignment.rfind("output_dir=", 0) != 0) flags += " --set " + assignment;
+  }
+  return flags;
+}();
 
 using Shell = test::CommandResult;
 
