@@ -33,6 +33,11 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
           {"float", InferenceEngine::kFloat}, {"xnor", InferenceEngine::kXnor}}))
       ->default_str("float");
   flags->spec.add_to(*command);
+  command->get_option("--config")
+      ->description(
+          "Experiment spec (JSON) whose data settings score the model; default: for a "
+          "checkpoint in RUN/checkpoints/, RUN/spec.json, else the embedded Fashion-MNIST demo "
+          "spec");
   command->add_option("--data", flags->options.data_root,
                       "Dataset root (instead of the spec's data.root)");
   CLI::Option* format =
