@@ -13,6 +13,7 @@
 #   CTMQ_CHECK_OUT     where logs and the summary go (default BUILD_DIR/cuda-check)
 #   CTMQ_CHECK_JOBS    parallel build and test jobs (default: all cores)
 #   CTMQ_CHECK_DEADLINE  seconds after which the test suite (run last) is cut short (default 3600)
+#   CTMQ_CXX           a C++ compiler other than the default one
 # See docs/cluster.md for what a run of it on a GPU found.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,46 +33,12 @@ check() {  # check NAME COMMAND...: PASS when the command exits 0; its output go
 : >"$out/summary.txt"
 
 # --- Build ----------------------------------------------------------------------------------
-torch_prefix=${CTMQ_TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
-prefixes=$torch_prefix
-cxx_flags=""
-if [ -n "${CTMQ_DEPS_PREFIX:-}" ]; then
-  prefixes="$CTMQ_DEPS_PREFIX;$torch_prefix"
-  # The prefix's fmt must win over any fmt headers LibTorch ships: spdlog was built against it.
-  cxx_flags="-I$CTMQ_DEPS_PREFIX/include"
-  export LD_LIBRARY_PATH=$CTMQ_DEPS_PREFIX/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-fi
-nccl=OFF
-nccl_args=()
-# NCCL's header: the system's, or the one of the nvidia-nccl wheel beside python3's torch.
-nccl_header=$(find /usr/include /usr/local/cuda/include \
-  "$(python3 -c 'import nvidia, os; print(list(nvidia.__path__)[0])' 2>/dev/null || echo /nonexistent)" \
-  -name nccl.h 2>/dev/null | head -n 1)
-if [ -n "$nccl_header" ]; then
-  nccl=ON
-  nccl_args=(-DCTMQ_NCCL_INCLUDE_DIR="$(dirname "$nccl_header")")
-  export NCCL_ROOT=${NCCL_ROOT:-$(dirname "$(dirname "$nccl_header")")}
-fi
-gloo_args=()
-if [ -n "${CTMQ_GLOO_INCLUDE_DIR:-}" ]; then gloo_args=(-DCTMQ_GLOO_INCLUDE_DIR="$CTMQ_GLOO_INCLUDE_DIR"); fi
-# Only this GPU's architecture: ctmq has no kernels of its own, and detection is slow.
-arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1)
-[ -n "$arch" ] && export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$arch}
-{
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version(), "nccl", torch.cuda.nccl.version())'
-} >"$out/machine.txt" 2>&1
-cat "$out/machine.txt"
+source "$src/scripts/compat/cuda_build.sh"
 t0=$SECONDS
-if cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTMQ_WITH_NCCL=$nccl \
-     -DCMAKE_PREFIX_PATH="$prefixes" -DCMAKE_CXX_FLAGS="$cxx_flags" \
-     -DCTMQ_DATASETS_DIR="$data" \
-     "${nccl_args[@]}" "${gloo_args[@]}" >"$out/configure.log" 2>&1 &&
-   cmake --build "$build" --parallel "$jobs" >"$out/build.log" 2>&1; then
+if cuda_build "$src" "$build" "$out" "$jobs"; then
   pass "build (CUDA, NCCL $nccl) in $((SECONDS - t0)) s"
 else
   fail build "see configure.log / build.log"
-  tail -n 30 "$out/configure.log" "$out/build.log"
   exit 1
 fi
 ctmq=$build/ctmq
