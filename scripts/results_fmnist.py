@@ -76,10 +76,10 @@ def finished(run_dir):
     return os.path.exists(os.path.join(run_dir, "wall.json"))
 
 
-def copy_run_files(src, dst):
-    """Copies a run's records (COPIED) that exist from src to dst, creating dst."""
+def copy_run_files(src, dst, names=COPIED):
+    """Copies a run's records (names) that exist from src to dst, creating dst."""
     os.makedirs(dst, exist_ok=True)
-    for name in COPIED:
+    for name in names:
         if os.path.exists(os.path.join(src, name)):
             shutil.copy(os.path.join(src, name), os.path.join(dst, name))
 

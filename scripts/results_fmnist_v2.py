@@ -2,8 +2,9 @@
 """Summarises version 2 of the Fashion-MNIST study (scripts/reproduce_fmnist.sh): test accuracy
 per variant (mean and sample standard deviation over seeds), the paired difference over seeds
 with a 95% confidence interval for each claim, the picture of validation Top-1 over cumulative
-epochs, and copies of every run's manifest.json, metrics.jsonl, report.md and wall time, so that
-docs/results.md only shows what the runs produced.
+epochs, and copies of every run's resolved spec.json, manifest.json (with the commit and LibTorch
+that trained it), metrics.jsonl, train.log, report.md and wall time, so that docs/results.md only
+shows what the runs produced.
 
   /usr/bin/python3 scripts/results_fmnist_v2.py runs/study-v2 docs/results
 
@@ -31,7 +32,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # Version 1's readers: the run files have not changed shape.
-from results_fmnist import cell, copy_run_files, finished, read_json, read_jsonl  # noqa: E402
+from results_fmnist import COPIED, cell, copy_run_files, finished, read_json, read_jsonl  # noqa: E402
 
 VARIANTS = [
     ("direct", "direct (pretrained -> W1A1)"),
@@ -46,6 +47,7 @@ VARIANTS = [
 CLAIMS = [
     ("ctmq", "direct", "CTMQ beats direct binarization"),
     ("ctmq-kd", "direct-kd", "CTMQ + KD beats direct + KD"),
+    ("ctmq-kd", "direct", "CTMQ + KD beats direct binarization without KD"),
     ("steps", "direct", "quantization steps beat direct binarization"),
     ("ctmq", "steps", "cycles add to quantization steps"),
     ("direct-kd", "direct", "distillation helps direct binarization"),
@@ -179,7 +181,8 @@ def main(study, out):
             src = os.path.join(study, s, variant)
             if not finished(src):
                 continue
-            copy_run_files(src, os.path.join(out, "fmnist-v2", s, variant))
+            copy_run_files(src, os.path.join(out, "fmnist-v2", s, variant),
+                           COPIED + ["spec.json", "train.log"])
 
 
 def plot(runs, pretrain, variants, path):

@@ -74,8 +74,11 @@ class ExportCommand : public ::testing::Test {
 TempDir* ExportCommand::run_ = nullptr;
 CommandResult ExportCommand::trained_;
 
+// Exported models run on the CPU, and so does every evaluation they are compared with: on a CUDA
+// machine `--device auto` would score the checkpoint on the GPU, whose TF32 convolutions differ
+// from the CPU's by more than these comparisons allow.
 std::string eval_flags(int64_t images = kImages) {
-  return "--data " CTMQ_FASHION_MNIST_DIR " --format fashion-mnist --limit " +
+  return "--device cpu --data " CTMQ_FASHION_MNIST_DIR " --format fashion-mnist --limit " +
          std::to_string(images) + " --batch-size 250";
 }
 
