@@ -148,7 +148,8 @@ TEST(XnorNetwork, ThreadsSplitRowsAndChangeNoBit) {
   ExportedModel model = exported_w1a1(config, dir.path() + "/model.ctmqx", 11);
   XnorNetwork engine(model.network());
   torch::manual_seed(12);
-  const torch::Tensor x = torch::randn({2, 3, 224, 224});
+  // One image: the threads split each layer's rows.
+  const torch::Tensor x = torch::randn({1, 3, 224, 224});
   at::set_num_threads(1);
   EXPECT_EQ(engine::row_threads(), 1);
   const torch::Tensor one = engine.forward(x);
@@ -158,6 +159,39 @@ TEST(XnorNetwork, ThreadsSplitRowsAndChangeNoBit) {
     EXPECT_TRUE(torch::equal(engine.forward(x), one)) << threads << " threads";
   }
   at::set_num_threads(saved_threads);
+}
+
+TEST(XnorNetwork, ThreadsTakeWholeImagesAndChangeNoBit) {
+  const int saved_threads = at::get_num_threads();
+  TempDir dir("xnorpieces");
+  ExportedModel model = exported_w1a1(tiny_network_config("bireal", "dorefa", "pact", 10),
+                                      dir.path() + "/model.ctmqx", 13);
+  XnorNetwork engine(model.network());
+  engine.set_profiling(true);
+  torch::manual_seed(14);
+  // Five images: pieces of 3 and 2 at two threads, 2, 2 and 1 at three.
+  const torch::Tensor x = torch::randn({5, 1, 28, 28});
+  at::set_num_threads(1);
+  const torch::Tensor one = engine.forward(x);
+  for (int threads : {2, 3}) {
+    at::set_num_threads(threads);
+    EXPECT_TRUE(torch::equal(engine.forward(x), one)) << threads << " threads";
+  }
+  // Each image alone gives its row of the batch's logits.
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    EXPECT_TRUE(torch::equal(engine.forward(x.slice(0, i, i + 1)), one.slice(0, i, i + 1))) << i;
+  }
+  // The portable kernels, whose stem runs through LibTorch, on pieces of other sizes too.
+  XnorNetwork portable(model.network(), KernelIsa::kPortable);
+  at::set_num_threads(1);
+  const torch::Tensor portable_one = portable.forward(x);
+  at::set_num_threads(2);
+  EXPECT_TRUE(torch::equal(portable.forward(x), portable_one));
+  at::set_num_threads(saved_threads);
+  // The pieces' step times add up into one entry per step, whatever thread ran them.
+  const auto times = engine.step_times();
+  ASSERT_EQ(times.size(), 1u + 18u + 2u + 1u);
+  for (const auto& t : times) EXPECT_GT(t.seconds, 0.0) << t.name;
 }
 
 TEST(XnorNetwork, ProfilesEveryStep) {

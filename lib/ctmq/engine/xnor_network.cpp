@@ -310,8 +310,8 @@ void XnorNetwork::reset_step_times() {
   times_.clear();
 }
 
-void XnorNetwork::record(const std::string& name, const char* kind, double seconds) {
-  current_.push_back({name, kind, seconds});
+void XnorNetwork::record(Steps* steps, const std::string& name, const char* kind, double seconds) {
+  if (steps != nullptr) steps->push_back({name, kind, seconds});
 }
 
 torch::Tensor XnorNetwork::packed_signs(const torch::Tensor& values) {
@@ -385,7 +385,7 @@ void XnorNetwork::run_binary(const BinaryConvLayer& layer, const torch::Tensor& 
   });
 }
 
-XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z) {
+XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z, Steps* steps) {
   using Clock = std::chrono::steady_clock;
   auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -396,16 +396,16 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
     auto t = Clock::now();
     torch::Tensor h_signs;
     run_binary(block.conv1, z.signs, nullptr, nullptr, &h_signs);
-    if (profiling_) record(block.conv1.name, "xnor", seconds_since(t));
+    record(steps, block.conv1.name, "xnor", seconds_since(t));
     torch::Tensor shortcut = z.values;
     if (block.has_downsample) {
       t = Clock::now();
       run_binary(block.binary_downsample, z.signs, nullptr, &shortcut, nullptr);
-      if (profiling_) record(block.binary_downsample.name, "xnor", seconds_since(t));
+      record(steps, block.binary_downsample.name, "xnor", seconds_since(t));
     }
     t = Clock::now();
     run_binary(block.conv2, h_signs, shortcut.data_ptr<float>(), &out.values, &out.signs);
-    if (profiling_) record(block.conv2.name, "xnor", seconds_since(t));
+    record(steps, block.conv2.name, "xnor", seconds_since(t));
     return out;
   }
   // Bi-Real: u = bn1(conv1(sign z)) + shortcut(z); out = bn2(conv2(sign u)) + u.
@@ -425,15 +425,15 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z)
                          block.float_downsample_bn.alpha.data(),
                          block.float_downsample_bn.beta.data(), out + begin * w * out_channels);
     });
-    if (profiling_) record(block.name + ".downsample", "float", seconds_since(t));
+    record(steps, block.name + ".downsample", "float", seconds_since(t));
   }
   auto t = Clock::now();
   Activation u;
   run_binary(block.conv1, z.signs, shortcut.data_ptr<float>(), &u.values, &u.signs);
-  if (profiling_) record(block.conv1.name, "xnor", seconds_since(t));
+  record(steps, block.conv1.name, "xnor", seconds_since(t));
   t = Clock::now();
   run_binary(block.conv2, u.signs, u.values.data_ptr<float>(), &out.values, &out.signs);
-  if (profiling_) record(block.conv2.name, "xnor", seconds_since(t));
+  record(steps, block.conv2.name, "xnor", seconds_since(t));
   return out;
 }
 
@@ -474,30 +474,37 @@ torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
   // resnet18) once.
   const int64_t n = images.size(0);
   const int64_t stem_floats = images.size(2) * images.size(3) * stem_conv_->weight().size(0);
-  const int64_t piece =
+  int64_t piece =
       std::max<int64_t>(1, kCachedActivationBytes / (stem_floats * int64_t{sizeof(float)}));
-  std::vector<StepTime> steps;  // this forward's, summed over its pieces
-  auto features_of = [&](const torch::Tensor& x) {
-    current_.clear();
-    torch::Tensor f = features(x);
-    if (profiling_) {
-      if (steps.empty()) {
-        steps = current_;
-      } else {
-        for (size_t i = 0; i < steps.size(); ++i) steps[i].seconds += current_[i].seconds;
-      }
+  // With several threads and several images, each thread takes whole pieces: one fork and join
+  // per batch, where splitting every layer's rows pays one per layer and leaves threads idle on
+  // layers of few rows. A single image still splits its rows. Each image's logits are the same
+  // bits either way.
+  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+  if (threads > 1 && n > 1) piece = std::min(piece, (n + threads - 1) / threads);
+  const int64_t pieces = (n + piece - 1) / piece;
+  std::vector<torch::Tensor> pooled_pieces(static_cast<size_t>(pieces));
+  std::vector<Steps> piece_steps(static_cast<size_t>(profiling_ ? pieces : 0));
+  auto run_pieces = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const torch::Tensor x = images.slice(0, i * piece, std::min(n, (i + 1) * piece));
+      pooled_pieces[i] = features(x, profiling_ ? &piece_steps[i] : nullptr);
     }
-    return f;
   };
-  torch::Tensor pooled;
-  if (n <= piece) {
-    pooled = features_of(images);
+  if (pieces > 1 && threads > 1) {
+    at::parallel_for(0, pieces, 1, run_pieces);
   } else {
-    std::vector<torch::Tensor> pieces;
-    for (int64_t begin = 0; begin < n; begin += piece) {
-      pieces.push_back(features_of(images.slice(0, begin, std::min(n, begin + piece))));
+    run_pieces(0, pieces);
+  }
+  const torch::Tensor pooled = pieces == 1 ? pooled_pieces[0] : torch::cat(pooled_pieces);
+  // This forward's step times, summed over its pieces (thread time where they ran in parallel).
+  Steps steps;
+  for (const Steps& one : piece_steps) {
+    if (steps.empty()) {
+      steps = one;
+    } else {
+      for (size_t i = 0; i < steps.size(); ++i) steps[i].seconds += one[i].seconds;
     }
-    pooled = torch::cat(pieces);
   }
   const auto t = Clock::now();
   torch::Tensor logits;
@@ -523,7 +530,7 @@ torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
   return logits;
 }
 
-torch::Tensor XnorNetwork::features(const torch::Tensor& images) {
+torch::Tensor XnorNetwork::features(const torch::Tensor& images, Steps* steps) {
   using Clock = std::chrono::steady_clock;
   auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -541,12 +548,12 @@ torch::Tensor XnorNetwork::features(const torch::Tensor& images) {
   Activation z;
   z.values = to_nhwc(y);
   z.signs = packed_signs(z.values);
-  if (profiling_) record("stem", "float", seconds_since(t));
-  for (const auto& block : blocks_) z = run_block(block, std::move(z));
+  record(steps, "stem", "float", seconds_since(t));
+  for (const auto& block : blocks_) z = run_block(block, std::move(z), steps);
   t = Clock::now();
   const torch::Tensor features =
       mean_pixels_nhwc(relu_features_ ? torch::relu(z.values) : z.values);
-  if (profiling_) record("head", "float", seconds_since(t));
+  record(steps, "head", "float", seconds_since(t));
   return features;
 }
 

@@ -76,14 +76,16 @@ class XnorNetwork {
   struct Block;
   struct Activation;
 
-  Activation run_block(const Block& block, Activation z);
+  using Steps = std::vector<StepTime>;
+  /// The steps below append their times to `steps` where it is not null (profiling).
+  Activation run_block(const Block& block, Activation z, Steps* steps);
   void run_binary(const BinaryConvLayer& layer, const torch::Tensor& input_signs,
                   const float* residual, torch::Tensor* values, torch::Tensor* signs);
   torch::Tensor packed_signs(const torch::Tensor& values);
   torch::Tensor direct_stem(const torch::Tensor& images);
   /// The pooled features (N, C) before the classifier.
-  torch::Tensor features(const torch::Tensor& images);
-  void record(const std::string& name, const char* kind, double seconds);
+  torch::Tensor features(const torch::Tensor& images, Steps* steps);
+  static void record(Steps* steps, const std::string& name, const char* kind, double seconds);
 
   std::shared_ptr<QuantNetworkImpl> network_;
   KernelIsa isa_;
@@ -109,7 +111,6 @@ class XnorNetwork {
   std::vector<Block> blocks_;
   bool profiling_ = false;
   std::vector<StepTime> times_;
-  std::vector<StepTime> current_;
 };
 
 }  // namespace engine
