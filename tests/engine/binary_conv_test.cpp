@@ -115,7 +115,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{70, 9, 1, 1, 3, 1, 1}, ConvCase{70, 9, 2, 1, 3, 2, 1},
                       ConvCase{33, 19, 6, 6, 3, 1, 0}, ConvCase{33, 19, 7, 7, 5, 2, 2},
                       ConvCase{96, 40, 7, 7, 1, 2, 0}, ConvCase{129, 65, 5, 6, 1, 1, 0},
-                      ConvCase{17, 3, 4, 4, 3, 1, 2}),
+                      ConvCase{17, 3, 4, 4, 3, 1, 2},
+                      // Hundreds of steps a pixel: the AVX2 kernel's byte counts are folded
+                      // into 64-bit totals every 31 steps, many times over.
+                      ConvCase{1900, 5, 3, 3, 3, 1, 1}, ConvCase{700, 17, 5, 5, 5, 2, 2}),
     [](const ::testing::TestParamInfo<ConvCase>& info) { return case_name(info.param); });
 
 // At most 32 channels the kernels read several horizontal taps per word (tap-packed), and a
