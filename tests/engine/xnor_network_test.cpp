@@ -187,6 +187,14 @@ TEST(XnorNetwork, ThreadsTakeWholeImagesAndChangeNoBit) {
   const torch::Tensor portable_one = portable.forward(x);
   at::set_num_threads(2);
   EXPECT_TRUE(torch::equal(portable.forward(x), portable_one));
+  // Images made in inference mode (as `ctmq eval` makes them): every thread runs its pieces in
+  // inference mode too, or LibTorch's stem would refuse them for autograd.
+  torch::Tensor inference_images;
+  {
+    torch::InferenceMode inference;
+    inference_images = x.clone();
+  }
+  EXPECT_TRUE(torch::equal(portable.forward(inference_images), portable_one));
   at::set_num_threads(saved_threads);
   // The pieces' step times add up into one entry per step, whatever thread ran them.
   const auto times = engine.step_times();

@@ -482,10 +482,12 @@ torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
   // bits either way.
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
   if (threads > 1 && n > 1) piece = std::min(piece, (n + threads - 1) / threads);
-  const int64_t pieces = (n + piece - 1) / piece;
+  const int64_t pieces = std::max<int64_t>(1, (n + piece - 1) / piece);  // an empty batch too
   std::vector<torch::Tensor> pooled_pieces(static_cast<size_t>(pieces));
   std::vector<Steps> piece_steps(static_cast<size_t>(profiling_ ? pieces : 0));
   auto run_pieces = [&](int64_t begin, int64_t end) {
+    // Inference mode is per thread: the workers need their own.
+    torch::InferenceMode piece_inference;
     for (int64_t i = begin; i < end; ++i) {
       const torch::Tensor x = images.slice(0, i * piece, std::min(n, (i + 1) * piece));
       pooled_pieces[i] = features(x, profiling_ ? &piece_steps[i] : nullptr);
