@@ -310,10 +310,6 @@ void XnorNetwork::reset_step_times() {
   times_.clear();
 }
 
-void XnorNetwork::record(Steps* steps, const std::string& name, const char* kind, double seconds) {
-  if (steps != nullptr) steps->push_back({name, kind, seconds});
-}
-
 torch::Tensor XnorNetwork::packed_signs(const torch::Tensor& values) {
   const int64_t n = values.size(0), h = values.size(1), w = values.size(2), c = values.size(3);
   torch::Tensor signs = torch::empty({n, h, w, words_for(c)}, torch::kLong);
@@ -396,16 +392,17 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z,
     auto t = Clock::now();
     torch::Tensor h_signs;
     run_binary(block.conv1, z.signs, nullptr, nullptr, &h_signs);
-    record(steps, block.conv1.name, "xnor", seconds_since(t));
+    if (steps != nullptr) steps->push_back({block.conv1.name, "xnor", seconds_since(t)});
     torch::Tensor shortcut = z.values;
     if (block.has_downsample) {
       t = Clock::now();
       run_binary(block.binary_downsample, z.signs, nullptr, &shortcut, nullptr);
-      record(steps, block.binary_downsample.name, "xnor", seconds_since(t));
+      if (steps != nullptr)
+        steps->push_back({block.binary_downsample.name, "xnor", seconds_since(t)});
     }
     t = Clock::now();
     run_binary(block.conv2, h_signs, shortcut.data_ptr<float>(), &out.values, &out.signs);
-    record(steps, block.conv2.name, "xnor", seconds_since(t));
+    if (steps != nullptr) steps->push_back({block.conv2.name, "xnor", seconds_since(t)});
     return out;
   }
   // Bi-Real: u = bn1(conv1(sign z)) + shortcut(z); out = bn2(conv2(sign u)) + u.
@@ -425,15 +422,15 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z,
                          block.float_downsample_bn.alpha.data(),
                          block.float_downsample_bn.beta.data(), out + begin * w * out_channels);
     });
-    record(steps, block.name + ".downsample", "float", seconds_since(t));
+    if (steps != nullptr) steps->push_back({block.name + ".downsample", "float", seconds_since(t)});
   }
   auto t = Clock::now();
   Activation u;
   run_binary(block.conv1, z.signs, shortcut.data_ptr<float>(), &u.values, &u.signs);
-  record(steps, block.conv1.name, "xnor", seconds_since(t));
+  if (steps != nullptr) steps->push_back({block.conv1.name, "xnor", seconds_since(t)});
   t = Clock::now();
   run_binary(block.conv2, u.signs, u.values.data_ptr<float>(), &out.values, &out.signs);
-  record(steps, block.conv2.name, "xnor", seconds_since(t));
+  if (steps != nullptr) steps->push_back({block.conv2.name, "xnor", seconds_since(t)});
   return out;
 }
 
@@ -493,11 +490,8 @@ torch::Tensor XnorNetwork::forward(const torch::Tensor& images) {
       pooled_pieces[i] = features(x, profiling_ ? &piece_steps[i] : nullptr);
     }
   };
-  if (pieces > 1 && threads > 1) {
-    at::parallel_for(0, pieces, 1, run_pieces);
-  } else {
-    run_pieces(0, pieces);
-  }
+  // One piece, or one thread: at::parallel_for calls run_pieces on this thread.
+  at::parallel_for(0, pieces, 1, run_pieces);
   const torch::Tensor pooled = pieces == 1 ? pooled_pieces[0] : torch::cat(pooled_pieces);
   // This forward's step times, summed over its pieces (thread time where they ran in parallel).
   Steps steps;
@@ -550,12 +544,12 @@ torch::Tensor XnorNetwork::features(const torch::Tensor& images, Steps* steps) {
   Activation z;
   z.values = to_nhwc(y);
   z.signs = packed_signs(z.values);
-  record(steps, "stem", "float", seconds_since(t));
+  if (steps != nullptr) steps->push_back({"stem", "float", seconds_since(t)});
   for (const auto& block : blocks_) z = run_block(block, std::move(z), steps);
   t = Clock::now();
   const torch::Tensor features =
       mean_pixels_nhwc(relu_features_ ? torch::relu(z.values) : z.values);
-  record(steps, "head", "float", seconds_since(t));
+  if (steps != nullptr) steps->push_back({"head", "float", seconds_since(t)});
   return features;
 }
 

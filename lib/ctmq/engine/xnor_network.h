@@ -77,7 +77,7 @@ class XnorNetwork {
   struct Activation;
 
   using Steps = std::vector<StepTime>;
-  /// The steps below append their times to `steps` where it is not null (profiling).
+  /// The steps below append their times to `steps` where it is not null (profiling on).
   Activation run_block(const Block& block, Activation z, Steps* steps);
   void run_binary(const BinaryConvLayer& layer, const torch::Tensor& input_signs,
                   const float* residual, torch::Tensor* values, torch::Tensor* signs);
@@ -85,7 +85,6 @@ class XnorNetwork {
   torch::Tensor direct_stem(const torch::Tensor& images);
   /// The pooled features (N, C) before the classifier.
   torch::Tensor features(const torch::Tensor& images, Steps* steps);
-  static void record(Steps* steps, const std::string& name, const char* kind, double seconds);
 
   std::shared_ptr<QuantNetworkImpl> network_;
   KernelIsa isa_;
