@@ -33,7 +33,7 @@ PackedBinaryWeights pack_binary_weights(const BinaryConvGeometry& geometry, cons
           word = t * g.words() + c / 64;
           bit = c % 64;
         }
-        block[word * kLanes + o % kLanes] |= uint64_t{1} << bit;
+        block[word * kLanes + lane_slot(o % kLanes)] |= uint64_t{1} << bit;
       }
     }
   }

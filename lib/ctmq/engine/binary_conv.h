@@ -25,6 +25,8 @@
 
 namespace ctmq::engine {
 
+struct ChannelAffine;
+
 /// 64-bit words holding `channels` sign bits.
 inline int64_t words_for(int64_t channels) {
   return (channels + 63) / 64;
@@ -32,6 +34,15 @@ inline int64_t words_for(int64_t channels) {
 
 /// Output channels one kernel step computes together; packed weights are padded to a multiple.
 constexpr int64_t kLanes = 16;
+
+/// Where output channel `lane` (0 to kLanes - 1) of a lane block sits in the packed weights.
+/// The AVX2 kernel counts 4 channels per register in 64-bit lanes and merges two registers'
+/// counts into one of eight 32-bit dots with a shift and an OR, with no lane-crossing
+/// shuffles; that merge interleaves the registers, so register 0 holds channels 0, 2, 4, 6,
+/// register 1 channels 1, 3, 5, 7, and registers 2 and 3 the same for channels 8 to 15.
+constexpr int64_t lane_slot(int64_t lane) {
+  return lane / 8 * 8 + lane % 2 * 4 + lane % 8 / 2;
+}
 
 /// The shape of one binary convolution (square kernel, equal strides and padding).
 struct BinaryConvGeometry {
@@ -70,7 +81,8 @@ struct BinaryConvGeometry {
   }
 };
 
-/// Weight signs packed for the kernels: [ceil(O / kLanes)][window_words()][kLanes], a window
+/// Weight signs packed for the kernels: [ceil(O / kLanes)][window_words()][kLanes] (output
+/// channel o of a block in slot lane_slot(o % kLanes)), a window
 /// word being [kernel][kernel][words] (one tap's channels per word) or, tap-packed,
 /// [kernel][row_words()] (taps_per_word() taps of one kernel row per word, tap j of a word in
 /// bits [j * channels, (j + 1) * channels)).
@@ -180,9 +192,8 @@ void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weigh
                               const uint64_t* input, int64_t oy, int32_t* dots);
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& taps,
                           const uint64_t* input, int64_t oy, int32_t* dots);
-void affine_rows_avx2(const double* scale, const double* alpha, const double* beta,
-                      int64_t channels, const int32_t* dots, int64_t pixels, const float* residual,
-                      float* out, uint64_t* signs);
+void affine_rows_avx2(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+                      const float* residual, float* out, uint64_t* signs);
 void threshold_rows_avx2(const int32_t* threshold, const int32_t* direction, int64_t channels,
                          const int32_t* dots, int64_t pixels, uint64_t* signs);
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out);

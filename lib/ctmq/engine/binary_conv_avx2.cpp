@@ -12,6 +12,7 @@
 #include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #if defined(__AVX2__)
@@ -65,14 +66,10 @@ inline void block_dots(const PopcountTables& t, const uint64_t* input, const int
     sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
     sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
   }
-  // The counts fit in 32 bits: take the low halves of the 64-bit lanes, in lane order.
-  const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  __m256i counts_lo =
-      _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum0, low_halves),
-                                _mm256_permutevar8x32_epi32(sum1, low_halves), 0x20);
-  __m256i counts_hi =
-      _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(sum2, low_halves),
-                                _mm256_permutevar8x32_epi32(sum3, low_halves), 0x20);
+  // The counts fit in 32 bits: register 1's go into the high halves of register 0's 64-bit
+  // lanes (and 3's into 2's), which puts channels 0 to 15 in order (lane_slot).
+  __m256i counts_lo = _mm256_or_si256(sum0, _mm256_slli_epi64(sum1, 32));
+  __m256i counts_hi = _mm256_or_si256(sum2, _mm256_slli_epi64(sum3, 32));
   if (correction != nullptr) {
     const __m256i* c = reinterpret_cast<const __m256i*>(correction);
     counts_lo = _mm256_sub_epi32(counts_lo, _mm256_loadu_si256(c));
@@ -92,52 +89,143 @@ inline void block_dots(const PopcountTables& t, const uint64_t* input, const int
   for (int64_t lane = 0; lane < lanes; ++lane) out[lane] = lane_dots[lane];
 }
 
+/// block_dots for two pixels at once, input and input + next, with no correction: their
+/// chains are independent, so one pixel's popcounts fill the other's latencies.
+inline void pair_dots(const PopcountTables& t, const uint64_t* input, int64_t next,
+                      const int32_t* offsets, const uint64_t* block, const int32_t* weight_offsets,
+                      int64_t count, int64_t total, int64_t lanes, int32_t* out, int64_t next_out) {
+  if (count > kStepsPerByteCount || lanes != kLanes) {
+    block_dots(t, input, offsets, block, weight_offsets, count, total, nullptr, lanes, out);
+    block_dots(t, input + next, offsets, block, weight_offsets, count, total, nullptr, lanes,
+               out + next_out);
+    return;
+  }
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  __m256i b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+  auto step = [&t](__m256i x, const __m256i* w) {
+    return popcount_bytes(_mm256_xor_si256(x, _mm256_loadu_si256(w)), t.table, t.low_nibbles);
+  };
+  for (int64_t j = 0; j < count; ++j) {
+    const uint64_t* at = input + offsets[j];
+    const __m256i x = _mm256_set1_epi64x(static_cast<long long>(at[0]));
+    const __m256i y = _mm256_set1_epi64x(static_cast<long long>(at[next]));
+    const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
+    a0 = _mm256_add_epi8(a0, step(x, w));
+    b0 = _mm256_add_epi8(b0, step(y, w));
+    a1 = _mm256_add_epi8(a1, step(x, w + 1));
+    b1 = _mm256_add_epi8(b1, step(y, w + 1));
+    a2 = _mm256_add_epi8(a2, step(x, w + 2));
+    b2 = _mm256_add_epi8(b2, step(y, w + 2));
+    a3 = _mm256_add_epi8(a3, step(x, w + 3));
+    b3 = _mm256_add_epi8(b3, step(y, w + 3));
+  }
+  const __m256i totals = _mm256_set1_epi32(static_cast<int>(total));
+  auto store = [&](__m256i c0, __m256i c1, __m256i c2, __m256i c3, int32_t* to) {
+    // As in block_dots: channels 0 to 15 in order (lane_slot).
+    const __m256i lo = _mm256_or_si256(_mm256_sad_epu8(c0, zero),
+                                       _mm256_slli_epi64(_mm256_sad_epu8(c1, zero), 32));
+    const __m256i hi = _mm256_or_si256(_mm256_sad_epu8(c2, zero),
+                                       _mm256_slli_epi64(_mm256_sad_epu8(c3, zero), 32));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(to),
+                        _mm256_sub_epi32(totals, _mm256_add_epi32(lo, lo)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + 8),
+                        _mm256_sub_epi32(totals, _mm256_add_epi32(hi, hi)));
+  };
+  store(a0, a1, a2, a3, out);
+  store(b0, b1, b2, b3, out + next_out);
+}
+
 }  // namespace
 
 void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, RowTaps& row_taps,
                           const uint64_t* input, int64_t oy, int32_t* dots) {
   static_assert(kLanes == 16, "the kernel holds 16 lanes in four registers");
   const PopcountTables tables;
-  binary_conv_row_impl(g, weights, row_taps, input, oy, dots,
-                       [&tables](auto... args) { block_dots(tables, args...); });
+  binary_conv_row_impl(
+      g, weights, row_taps, input, oy, dots,
+      [&tables](auto... args) { block_dots(tables, args...); },
+      [&tables](auto... args) { pair_dots(tables, args...); });
 }
 
-void affine_rows_avx2(const double* scale, const double* alpha, const double* beta,
-                      int64_t channels, const int32_t* dots, int64_t pixels, const float* residual,
-                      float* out, uint64_t* signs) {
-  // The portable loop's operations in its order, in double ((dot * scale) * alpha + beta, then
-  // + residual), unfused, four channels at a time, so both give the same bits. A word's sign
-  // bits gather in a register.
+namespace {
+
+/// affine_rows for AVX2: the portable loop's float operations in its order, unfused, eight
+/// channels a register; a word's sign bits gather in a register.
+template <bool kResidual>
+void affine_rows_avx2_impl(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+                           const float* residual, float* out, uint64_t* signs) {
+  const int64_t channels = affine.channels();
+  const float* factor = affine.factor.data();
+  const float* offset = affine.offset.data();
+  const float* margin = affine.margin.data();
   const int64_t words = words_for(channels);
-  const __m256d zero = _mm256_setzero_pd();
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 residual_margin = _mm256_set1_ps(kResidualMargin);
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
     float* o = out + p * channels;
-    const float* r = residual != nullptr ? residual + p * channels : nullptr;
+    const float* r = kResidual ? residual + p * channels : nullptr;
     for (int64_t w = 0; w < words; ++w) {
       const int64_t begin = w * 64, end = std::min(channels, begin + 64);
       uint64_t bits = 0;
       int64_t c = begin;
-      for (; c + 4 <= end; c += 4) {
-        __m256d v = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + c)));
-        v = _mm256_add_pd(
-            _mm256_mul_pd(_mm256_mul_pd(v, _mm256_loadu_pd(scale + c)), _mm256_loadu_pd(alpha + c)),
-            _mm256_loadu_pd(beta + c));
-        if (r != nullptr) v = _mm256_add_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(r + c)));
-        _mm_storeu_ps(o + c, _mm256_cvtpd_ps(v));
+      for (; c + 8 <= end; c += 8) {
+        __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
+        v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(factor + c)),
+                          _mm256_loadu_ps(offset + c));
+        __m256 bound = _mm256_loadu_ps(margin + c);
+        if (kResidual) {
+          const __m256 rv = _mm256_loadu_ps(r + c);
+          v = _mm256_add_ps(v, rv);
+          bound =
+              _mm256_add_ps(bound, _mm256_mul_ps(_mm256_and_ps(rv, magnitude), residual_margin));
+        }
+        _mm256_storeu_ps(o + c, v);
         // Not (v >= 0), unordered: negative values and NaN give -1, as training's sign().
-        const unsigned mask =
-            static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(v, zero, _CMP_NGE_UQ)));
-        bits |= static_cast<uint64_t>(mask) << (c - begin);
+        unsigned negative =
+            static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NGE_UQ)));
+        // Not (|v| > bound), unordered: near zero (or NaN) the double sum decides.
+        unsigned near = static_cast<unsigned>(
+            _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(v, magnitude), bound, _CMP_NGT_UQ)));
+        while (near != 0) {
+          const int i = __builtin_ctz(near);
+          near &= near - 1;
+          const unsigned bit = 1u << i;
+          negative =
+              (negative & ~bit) |
+              (exact_sign_bit(affine, c + i, d[c + i], kResidual ? r + c + i : nullptr) ? bit : 0u);
+        }
+        bits |= static_cast<uint64_t>(negative) << (c - begin);
       }
       for (; c < end; ++c) {
-        double v = (static_cast<double>(d[c]) * scale[c]) * alpha[c] + beta[c];
-        if (r != nullptr) v = v + static_cast<double>(r[c]);
-        o[c] = static_cast<float>(v);
-        bits |= static_cast<uint64_t>(!(v >= 0.0)) << (c - begin);
+        float v = static_cast<float>(d[c]) * factor[c];
+        v = v + offset[c];
+        float bound = margin[c];
+        if (kResidual) {
+          v = v + r[c];
+          bound = bound + std::fabs(r[c]) * kResidualMargin;
+        }
+        o[c] = v;
+        const bool negative = std::fabs(v) > bound
+                                  ? !(v >= 0.f)
+                                  : exact_sign_bit(affine, c, d[c], kResidual ? r + c : nullptr);
+        bits |= static_cast<uint64_t>(negative) << (c - begin);
       }
       if (signs != nullptr) signs[p * words + w] = bits;
     }
+  }
+}
+
+}  // namespace
+
+void affine_rows_avx2(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+                      const float* residual, float* out, uint64_t* signs) {
+  if (residual != nullptr) {
+    affine_rows_avx2_impl<true>(affine, dots, pixels, residual, out, signs);
+  } else {
+    affine_rows_avx2_impl<false>(affine, dots, pixels, residual, out, signs);
   }
 }
 
@@ -337,13 +425,8 @@ void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels
   float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
 }
 
-void affine_rows_avx2(const double* scale, const double* alpha, const double* beta,
-                      int64_t channels, const int32_t* dots, int64_t pixels, const float* residual,
-                      float* out, uint64_t* signs) {
-  ChannelAffine affine;
-  affine.scale.assign(scale, scale + channels);
-  affine.alpha.assign(alpha, alpha + channels);
-  affine.beta.assign(beta, beta + channels);
+void affine_rows_avx2(const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
+                      const float* residual, float* out, uint64_t* signs) {
   affine_rows(KernelIsa::kPortable, affine, dots, pixels, residual, out, signs);
 }
 

@@ -23,7 +23,9 @@ inline void block_dots(const uint64_t* input, const int32_t* offsets, const uint
   for (int64_t j = 0; j < count; ++j) {
     const uint64_t a = input[offsets[j]];
     const uint64_t* w = block + weight_offsets[j];
-    for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] += popcount64(a ^ w[lane]);
+    for (int64_t lane = 0; lane < kLanes; ++lane) {
+      counts[lane] += popcount64(a ^ w[lane_slot(lane)]);
+    }
   }
   if (correction != nullptr) {
     for (int64_t lane = 0; lane < kLanes; ++lane) counts[lane] -= correction[lane];
@@ -37,8 +39,15 @@ inline void block_dots(const uint64_t* input, const int32_t* offsets, const uint
 
 void binary_conv_row_portable(const BinaryConvGeometry& g, const uint64_t* weights,
                               RowTaps& row_taps, const uint64_t* input, int64_t oy, int32_t* dots) {
-  binary_conv_row_impl(g, weights, row_taps, input, oy, dots,
-                       [](auto... args) { block_dots(args...); });
+  binary_conv_row_impl(
+      g, weights, row_taps, input, oy, dots, [](auto... args) { block_dots(args...); },
+      [](const uint64_t* in, int64_t next, const int32_t* offsets, const uint64_t* block,
+         const int32_t* weight_offsets, int64_t count, int64_t total, int64_t lanes, int32_t* out,
+         int64_t next_out) {
+        block_dots(in, offsets, block, weight_offsets, count, total, nullptr, lanes, out);
+        block_dots(in + next, offsets, block, weight_offsets, count, total, nullptr, lanes,
+                   out + next_out);
+      });
 }
 
 void pack_signs_portable(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {

@@ -1,6 +1,8 @@
 #include "ctmq/engine/epilogue.h"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 #include "ctmq/engine/binary_conv.h"
 
@@ -45,17 +47,47 @@ ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot) 
   return out;
 }
 
+void ChannelAffine::derive_float_terms(int32_t max_abs_dot) {
+  const size_t n = scale.size();
+  if (alpha.size() != n || beta.size() != n) {
+    throw std::invalid_argument("ChannelAffine: scale, alpha and beta differ in length");
+  }
+  factor.resize(n);
+  offset.resize(n);
+  margin.resize(n);
+  for (size_t c = 0; c < n; ++c) {
+    const double slope = scale[c] * alpha[c];
+    factor[c] = static_cast<float>(slope);
+    offset[c] = static_cast<float>(beta[c]);
+    // The float value's distance from the double one, residual aside: each of its two
+    // operations and the rounding of factor and offset add at most 2^-24 of these terms (2^-22
+    // in all); 2^-20 leaves a factor of four.
+    const double bound = 0x1p-20 * (max_abs_dot * std::fabs(slope) + std::fabs(beta[c]));
+    margin[c] = std::nextafter(static_cast<float>(bound), INFINITY);
+  }
+}
+
+bool exact_sign_bit(const ChannelAffine& affine, int64_t channel, int32_t dot,
+                    const float* residual) {
+  double v = affine.value(channel, dot);
+  if (residual != nullptr) v = v + static_cast<double>(*residual);
+  // Not (v >= 0): negative values and NaN give -1, as training's sign().
+  return !(v >= 0.0);
+}
+
 void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
                  const float* residual, float* out, uint64_t* signs) {
   const int64_t channels = affine.channels();
+  if (static_cast<int64_t>(affine.margin.size()) != channels) {
+    throw std::logic_error("affine_rows: derive_float_terms() was not called");
+  }
   if (isa == KernelIsa::kAvx2) {
-    detail::affine_rows_avx2(affine.scale.data(), affine.alpha.data(), affine.beta.data(), channels,
-                             dots, pixels, residual, out, signs);
+    detail::affine_rows_avx2(affine, dots, pixels, residual, out, signs);
     return;
   }
-  const double* scale = affine.scale.data();
-  const double* alpha = affine.alpha.data();
-  const double* beta = affine.beta.data();
+  const float* factor = affine.factor.data();
+  const float* offset = affine.offset.data();
+  const float* margin = affine.margin.data();
   const int64_t words = words_for(channels);
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
@@ -67,11 +99,20 @@ void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots
       const int64_t end = std::min<int64_t>(64, channels - w * 64);
       for (int64_t i = 0; i < end; ++i) {
         const int64_t c = w * 64 + i;
-        double v = (static_cast<double>(d[c]) * scale[c]) * alpha[c] + beta[c];
-        if (r != nullptr) v = v + static_cast<double>(r[c]);
-        o[c] = static_cast<float>(v);
-        // Not (v >= 0): negative values and NaN give -1, as training's sign().
-        bits |= static_cast<uint64_t>(!(v >= 0.0)) << i;
+        float v = static_cast<float>(d[c]) * factor[c];
+        v = v + offset[c];
+        float bound = margin[c];
+        if (r != nullptr) {
+          v = v + r[c];
+          bound = bound + std::fabs(r[c]) * kResidualMargin;
+        }
+        o[c] = v;
+        // Not (v >= 0): negative values and NaN give -1, as training's sign(). Near zero (or
+        // NaN) the double sum decides.
+        const bool negative = std::fabs(v) > bound
+                                  ? !(v >= 0.f)
+                                  : exact_sign_bit(affine, c, d[c], r != nullptr ? r + c : nullptr);
+        bits |= static_cast<uint64_t>(negative) << i;
       }
       if (s != nullptr) s[w] = bits;
     }

@@ -112,8 +112,9 @@ BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl
   if (static_cast<int64_t>(layer.affine.beta.size()) != channels) {
     throw Error("xnor engine: " + name + ": BatchNorm width differs from the conv's");
   }
-  layer.threshold =
-      threshold_of(layer.affine, static_cast<int32_t>(g.kernel * g.kernel * g.channels));
+  const auto max_abs_dot = static_cast<int32_t>(g.kernel * g.kernel * g.channels);
+  layer.affine.derive_float_terms(max_abs_dot);
+  layer.threshold = threshold_of(layer.affine, max_abs_dot);
   return layer;
 }
 
