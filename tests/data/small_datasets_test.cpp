@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
@@ -159,6 +160,46 @@ TEST(Cifar, OpenDatasetAugmentsTrainOnly) {
   const auto val = splits.val->next();
   EXPECT_NEAR(val->images[0].min().item<float>(), zero, 1e-4);  // record 0 is all zeros
   EXPECT_NEAR(val->images[1][0][0][0].item<float>(), (1 / 255.f - 0.4914f) / 0.2470f, 1e-4);
+}
+
+TEST(Cifar, ValSplitHoldsOutBalancedTrainingRecordsAndTestsOnTheTestBatch) {
+  // Five batches of one record per class: 5 training images of each of the 10 classes, each
+  // record's pixels its batch number, so a held-out image tells which batch it came from.
+  TempDir dir;
+  for (int b = 1; b <= 5; ++b) {
+    std::vector<uint8_t> batch;
+    for (uint8_t label = 0; label < 10; ++label) {
+      for (uint8_t byte : cifar_records(1, 1, label)) batch.push_back(byte);
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (i % 3073 != 0) batch[i] = static_cast<uint8_t>(b);
+    }
+    test::write_bytes(dir / ("data_batch_" + std::to_string(b) + ".bin"), batch);
+  }
+  test::write_bytes(dir / "test_batch.bin", cifar_records(3, 1, 7));
+  DataSpec spec = spec_defaults().data;
+  spec.format = DataFormat::kCifar10;
+  spec.root = dir.path();
+  spec.image_size = 32;
+  spec.augment = true;
+  spec.val_split = 20;
+  const DatasetSources sources = open_sources(spec);
+  ASSERT_TRUE(sources.test);
+  EXPECT_EQ(sources.val->size(), 20);
+  EXPECT_EQ(sources.train->size(), 30);
+  EXPECT_EQ(sources.test->size(), 3);
+  EXPECT_NE(sources.test->describe(0).find("test"), std::string::npos);
+  std::vector<int64_t> per_class(10, 0);
+  std::vector<float> first(3 * 32 * 32), second(first.size());
+  for (int64_t i = 0; i < sources.val->size(); ++i) {
+    ++per_class[static_cast<size_t>(sources.val->label(i))];
+    EXPECT_NE(sources.val->describe(i).find("train"), std::string::npos);
+    // Held out from the training set, so never augmented.
+    sources.val->load(i, 1, first.data());
+    sources.val->load(i, 2, second.data());
+    EXPECT_EQ(first, second) << sources.val->describe(i);
+  }
+  for (int64_t count : per_class) EXPECT_EQ(count, 2);
 }
 
 TEST(Limits, SubsetIsFixedAndIndependentOfTheSeed) {

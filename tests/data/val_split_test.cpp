@@ -14,6 +14,7 @@
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/spec/spec_keys.h"
 #include "support/prerequisite.h"
+#include "test_image_tree.h"
 
 namespace ctmq::data {
 namespace {
@@ -71,6 +72,52 @@ TEST(ValSplit, HeldOutImagesAreClassBalancedDisjointAndUnaugmented) {
     augmented = augmented || pixels(*sources.train, i, 1) != pixels(*sources.train, i, 2);
   }
   EXPECT_TRUE(augmented);
+}
+
+TEST(ValSplit, ImageNetLayoutHoldsOutTrainImagesAndTestsOnTheValFolder) {
+  // ImageNet users hold out training images for validation and keep the official val set as
+  // the test set: real JPEGs in train/ and val/ class folders.
+  test::TempDir root;
+  const std::vector<std::string> classes = {"n01", "n02", "n03"};
+  for (size_t c = 0; c < classes.size(); ++c) {
+    const cv::Scalar colour(40.0 + 60.0 * static_cast<double>(c), 120, 200);
+    for (int i = 0; i < 4; ++i) {
+      test::write_jpeg(root / ("train/" + classes[c] + "/" + std::to_string(i) + ".jpg"), 48, 40,
+                       colour);
+    }
+    for (int i = 0; i < 2; ++i) {
+      test::write_jpeg(root / ("val/" + classes[c] + "/" + std::to_string(i) + ".jpg"), 48, 40,
+                       colour);
+    }
+  }
+  DataSpec spec = spec_defaults().data;
+  spec.format = DataFormat::kImageNet;
+  spec.root = root.path();
+  spec.image_size = 32;
+  spec.resize = 36;
+  spec.val_split = 5;
+  const DatasetSources sources = open_sources(spec);
+  ASSERT_TRUE(sources.test);
+  EXPECT_EQ(sources.val->size(), 5);
+  EXPECT_EQ(sources.train->size(), 12 - 5);
+  EXPECT_EQ(sources.test->size(), 6);
+  std::vector<int64_t> per_class(3, 0);
+  std::set<std::string> held;
+  for (int64_t i = 0; i < sources.val->size(); ++i) {
+    ++per_class[static_cast<size_t>(sources.val->label(i))];
+    const std::string name = sources.val->describe(i);
+    EXPECT_NE(name.find("/train/"), std::string::npos) << name;
+    held.insert(name);
+    // The evaluation transform (resize and centre crop), whatever the seed.
+    EXPECT_EQ(pixels(*sources.val, i, 1), pixels(*sources.val, i, 2)) << name;
+  }
+  EXPECT_EQ(per_class, (std::vector<int64_t>{2, 2, 1}));
+  for (int64_t i = 0; i < sources.train->size(); ++i) {
+    EXPECT_EQ(held.count(sources.train->describe(i)), 0u) << sources.train->describe(i);
+  }
+  for (int64_t i = 0; i < sources.test->size(); ++i) {
+    EXPECT_NE(sources.test->describe(i).find("/val/"), std::string::npos);
+  }
 }
 
 TEST(ValSplit, SameImagesWhateverTheSeedAndTheLimits) {

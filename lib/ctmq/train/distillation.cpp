@@ -1,5 +1,7 @@
 #include "ctmq/train/distillation.h"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 
 #include "ctmq/core/errors.h"
@@ -41,6 +43,13 @@ std::shared_ptr<QuantNetworkImpl> load_teacher(const TeacherSource& teacher, con
     throw Error("distill.teacher: " + path + " has " +
                 std::to_string(network->config().num_classes) + " outputs, the student " +
                 std::to_string(num_classes));
+  }
+  if (network->weight_bits() < 32 || network->activation_bits() < 32) {
+    // Allowed (a W4A4 teacher for a W1A1 student, say), but rarely what was meant.
+    spdlog::warn(
+        "distill.teacher: {} is a W{}A{} network, not a full-precision one; the "
+        "students learn from its logits as they are",
+        path, network->weight_bits(), network->activation_bits());
   }
   for (auto& parameter : network->parameters(true)) parameter.requires_grad_(false);
   network->to(device);
