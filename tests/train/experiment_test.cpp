@@ -103,6 +103,18 @@ TEST_F(ExperimentTest, WholePlanLeavesACheckpointPerStageAndEvalAgrees) {
       << report.output;
   EXPECT_GT(std::filesystem::file_size(run + "/report.png"), 1000u);
   EXPECT_TRUE(std::filesystem::exists(run + "/report.md"));
+  // Several runs, one row each; two runs of one spec are told apart by their directories.
+  const std::string twin = run + "-twin";
+  std::filesystem::remove_all(twin);
+  std::filesystem::copy(run, twin, std::filesystem::copy_options::recursive);
+  auto runs = run_ctmq("report --runs " + run + " " + twin);
+  ASSERT_EQ(runs.exit_code, 0) << runs.output;
+  EXPECT_NE(runs.output.find("(" + run + ") | c1-w1a1 | 1/1 |"), std::string::npos) << runs.output;
+  EXPECT_NE(runs.output.find("(" + twin + ") | c1-w1a1 | 1/1 |"), std::string::npos) << runs.output;
+  auto missing = run_ctmq("report --runs " + run + " " + run + "-nowhere");
+  EXPECT_NE(missing.exit_code, 0) << missing.output;
+  EXPECT_NE(missing.output.find(run + "-nowhere"), std::string::npos) << missing.output;
+  std::filesystem::remove_all(twin);
 
   // Running the same command again trains nothing.
   auto mtime = std::filesystem::last_write_time(run + "/checkpoints/pretrain.pt");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -147,7 +148,13 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
   out << "| run | last stage | bits (w/a) | val Top-1 | val Top-5 | best Top-1 | epochs |"
       << (test ? " test Top-1 | test Top-5 |" : "") << "\n";
   out << "| --- | --- | --- | --- | --- | --- | --- |" << (test ? " --- | --- |" : "") << "\n";
-  for (const auto& manifest : manifests) {
+  // Runs of one spec (seeds, say) share its name: the directory then tells the rows apart.
+  std::map<std::string, int> name_count;
+  for (const auto& manifest : manifests) ++name_count[manifest.name];
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    const Manifest& manifest = manifests[i];
+    const std::string label =
+        name_count[manifest.name] > 1 ? manifest.name + " (" + run_dirs[i] + ")" : manifest.name;
     const StageRecord* last = nullptr;
     int64_t epochs = 0;
     for (const auto& record : manifest.stages) {
@@ -155,11 +162,11 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
       if (record.status == StageStatus::kDone) last = &record;
     }
     if (!last) {
-      out << "| " << manifest.name << " | - | - | - | - | - | " << epochs << " |"
+      out << "| " << label << " | - | - | - | - | - | " << epochs << " |"
           << (test ? " - | - |" : "") << "\n";
       continue;
     }
-    out << "| " << manifest.name << " | " << last->stage.id << " | " << last->stage.w_bits << "/"
+    out << "| " << label << " | " << last->stage.id << " | " << last->stage.w_bits << "/"
         << last->stage.a_bits << " | " << metric_cells(*last) << " | " << epochs << " |"
         << (test ? test_cells(*last) : "") << "\n";
   }
