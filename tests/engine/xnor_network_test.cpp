@@ -1,8 +1,8 @@
 // The XNOR engine against the float path (ExportedModel::forward) on exported W1A1 networks:
-// equal Top-1 and logits within 1e-4 relative. The integer dot products and the double
-// epilogue are exact to ~1e-16; float32 round-off differs (the float path's sums, the engine's
-// float layers), plus the rare activation whose value lies within that round-off of 0, where
-// the float path's own conv rounding decides its sign.
+// equal Top-1 and logits within 1e-4 relative. The integer dot products are exact and every
+// sign is that of the double sum (exact to ~1e-16); float32 round-off differs (the float path's
+// sums, the engine's float layers and epilogue values), plus the rare activation whose value
+// lies within that round-off of 0, where the float path's own conv rounding decides its sign.
 
 #include "ctmq/engine/xnor_network.h"
 
