@@ -126,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
 // correct per output channel: resnet20's shapes, channel counts that do not divide 64 (taps
 // per word 2 to 21, kernel rows split over several words), strides 1 and 2, every padding
 // case (left, right, both at once, 1-pixel rows and columns, pad 0 and pad past the kernel's
-// half), and block widths below, at and past 16 lanes.
+// half), block widths below, at and past 16 lanes, and interior pixels two at a time.
 INSTANTIATE_TEST_SUITE_P(
     TapPacked, BinaryConvKernel,
     ::testing::Values(ConvCase{16, 16, 28, 28, 3, 1, 1}, ConvCase{16, 32, 28, 28, 3, 2, 1},
@@ -137,7 +137,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{16, 16, 5, 6, 3, 2, 0}, ConvCase{3, 33, 9, 8, 7, 2, 3},
                       ConvCase{11, 20, 1, 7, 3, 1, 1}, ConvCase{9, 16, 6, 1, 3, 2, 1},
                       ConvCase{29, 3, 5, 5, 3, 1, 3}, ConvCase{16, 8, 4, 4, 1, 1, 0},
-                      ConvCase{5, 1, 6, 6, 2, 2, 1}),
+                      ConvCase{5, 1, 6, 6, 2, 2, 1},
+                      // 45 window words a pixel: more than the 31 steps a byte count holds,
+                      // so interior pixels leave the two-pixel path for the general one.
+                      ConvCase{32, 20, 12, 12, 9, 1, 4}),
     [](const ::testing::TestParamInfo<ConvCase>& info) { return case_name(info.param); });
 
 TEST(BinaryConvGeometry, PacksTapsOnlyWhereTwoOrMoreFitAWord) {
