@@ -200,17 +200,7 @@ void affine_rows_avx2_impl(const ChannelAffine& affine, const int32_t* dots, int
         bits |= static_cast<uint64_t>(negative) << (c - begin);
       }
       for (; c < end; ++c) {
-        float v = static_cast<float>(d[c]) * factor[c];
-        v = v + offset[c];
-        float bound = margin[c];
-        if (kResidual) {
-          v = v + r[c];
-          bound = bound + std::fabs(r[c]) * kResidualMargin;
-        }
-        o[c] = v;
-        const bool negative = std::fabs(v) > bound
-                                  ? !(v >= 0.f)
-                                  : exact_sign_bit(affine, c, d[c], kResidual ? r + c : nullptr);
+        const bool negative = affine_one(affine, c, d[c], kResidual ? r + c : nullptr, o + c);
         bits |= static_cast<uint64_t>(negative) << (c - begin);
       }
       if (signs != nullptr) signs[p * words + w] = bits;

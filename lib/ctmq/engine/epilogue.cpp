@@ -85,9 +85,6 @@ void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots
     detail::affine_rows_avx2(affine, dots, pixels, residual, out, signs);
     return;
   }
-  const float* factor = affine.factor.data();
-  const float* offset = affine.offset.data();
-  const float* margin = affine.margin.data();
   const int64_t words = words_for(channels);
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
@@ -99,19 +96,7 @@ void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots
       const int64_t end = std::min<int64_t>(64, channels - w * 64);
       for (int64_t i = 0; i < end; ++i) {
         const int64_t c = w * 64 + i;
-        float v = static_cast<float>(d[c]) * factor[c];
-        v = v + offset[c];
-        float bound = margin[c];
-        if (r != nullptr) {
-          v = v + r[c];
-          bound = bound + std::fabs(r[c]) * kResidualMargin;
-        }
-        o[c] = v;
-        // Not (v >= 0): negative values and NaN give -1, as training's sign(). Near zero (or
-        // NaN) the double sum decides.
-        const bool negative = std::fabs(v) > bound
-                                  ? !(v >= 0.f)
-                                  : exact_sign_bit(affine, c, d[c], r != nullptr ? r + c : nullptr);
+        const bool negative = affine_one(affine, c, d[c], r != nullptr ? r + c : nullptr, o + c);
         bits |= static_cast<uint64_t>(negative) << i;
       }
       if (s != nullptr) s[w] = bits;

@@ -49,6 +49,25 @@ constexpr float kResidualMargin = 0x1p-20f;
 bool exact_sign_bit(const ChannelAffine& affine, int64_t channel, int32_t dot,
                     const float* residual);
 
+/// One output of affine_rows: writes the float value to *out and returns its sign bit (set for
+/// -1). Inline, so that each kernel file compiles it for its own instruction set; no fused
+/// multiply-add (the kernel files are built without -mfma), so every ISA gives the same bits.
+inline bool affine_one(const ChannelAffine& affine, int64_t channel, int32_t dot,
+                       const float* residual, float* out) {
+  const size_t c = static_cast<size_t>(channel);
+  float v = static_cast<float>(dot) * affine.factor[c];
+  v = v + affine.offset[c];
+  float bound = affine.margin[c];
+  if (residual != nullptr) {
+    v = v + *residual;
+    bound = bound + std::fabs(*residual) * kResidualMargin;
+  }
+  *out = v;
+  // Not (v >= 0): negative values and NaN give -1, as training's sign(). Near zero (or NaN)
+  // the double sum decides.
+  return std::fabs(v) > bound ? !(v >= 0.f) : exact_sign_bit(affine, channel, dot, residual);
+}
+
 /// sign(ChannelAffine) as integers: the output is -1 (a set bit) where
 /// direction * dot < threshold. direction is +1 or -1 (the sign of scale * alpha), or 0 for a
 /// constant channel.
