@@ -21,12 +21,13 @@ namespace {
 constexpr int64_t kCachedActivationBytes = int64_t{1} << 20;
 
 /// Rows per thread at least, for a parallel loop whose rows cost `row_work` operations each
-/// (kernel steps, multiply-adds, words): about 256 K operations, some 80 microseconds, well
-/// above what waking a sleeping thread costs; so a small layer (resnet20's at batch 1) runs on
-/// one thread instead of paying a fork and a join, or waiting for a thread that another process
-/// holds off its core.
+/// (kernel steps, multiply-adds, words): about 16 K operations, some 5 microseconds, above
+/// what a fork and join cost while LibTorch's OpenMP workers still spin from the layer before;
+/// so only the smallest loops (a few rows) stay on one thread. 256 K kept resnet20 at batch 1
+/// on one thread: at two threads 16 K took it from 0.287 to 0.218 ms an image (best of three
+/// interleaved rounds, session 10) and changed no other row of the comparison.
 int64_t grain_for(int64_t row_work) {
-  constexpr int64_t kWorkPerThread = int64_t{1} << 18;
+  constexpr int64_t kWorkPerThread = int64_t{1} << 14;
   return std::max<int64_t>(1, kWorkPerThread / std::max<int64_t>(1, row_work));
 }
 
