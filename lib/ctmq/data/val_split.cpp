@@ -17,8 +17,10 @@ constexpr uint64_t kValSplitSeed = 0x76616c73706c6974ULL;
 HeldOutSplit hold_out_balanced(const SampleSource& source, int64_t num_classes, int64_t count) {
   const int64_t n = source.size();
   if (count >= n) {
-    throw DataError("data.val_split = " + std::to_string(count) + " leaves no training image: " +
-                    source.describe(0) + " has " + std::to_string(n) + " training images");
+    // Not describe(0): an empty source has no first image to name.
+    throw DataError("data.val_split = " + std::to_string(count) +
+                    " leaves no training image: the training split has " + std::to_string(n) +
+                    " images");
   }
   std::vector<int64_t> quota(static_cast<size_t>(num_classes), count / num_classes);
   for (int64_t c = 0; c < count % num_classes; ++c) ++quota[static_cast<size_t>(c)];
