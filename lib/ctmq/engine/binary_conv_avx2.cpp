@@ -150,6 +150,22 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, 
 
 namespace {
 
+/// `negative` (the float values' sign bits of channels c to c + 7) with the bits set in
+/// `near` replaced by the double sums' signs. Out of line and cold: rarely called, and a call
+/// inside the loop would cost the loop its registers.
+__attribute__((noinline, cold)) unsigned exact_sign_bits(const ChannelAffine& affine, int64_t c,
+                                                         const int32_t* d, const float* r,
+                                                         unsigned near, unsigned negative) {
+  while (near != 0) {
+    const int i = __builtin_ctz(near);
+    near &= near - 1;
+    const unsigned bit = 1u << i;
+    const bool exact = exact_sign_bit(affine, c + i, d[c + i], r != nullptr ? r + c + i : nullptr);
+    negative = (negative & ~bit) | (exact ? bit : 0u);
+  }
+  return negative;
+}
+
 /// affine_rows for AVX2: the portable loop's float operations in its order, unfused, eight
 /// channels a register; a word's sign bits gather in a register.
 template <bool kResidual>
@@ -189,13 +205,8 @@ void affine_rows_avx2_impl(const ChannelAffine& affine, const int32_t* dots, int
         // Not (|v| > bound), unordered: near zero (or NaN) the double sum decides.
         unsigned near = static_cast<unsigned>(
             _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(v, magnitude), bound, _CMP_NGT_UQ)));
-        while (near != 0) {
-          const int i = __builtin_ctz(near);
-          near &= near - 1;
-          const unsigned bit = 1u << i;
-          negative =
-              (negative & ~bit) |
-              (exact_sign_bit(affine, c + i, d[c + i], kResidual ? r + c + i : nullptr) ? bit : 0u);
+        if (near != 0) {
+          negative = exact_sign_bits(affine, c, d, kResidual ? r : nullptr, near, negative);
         }
         bits |= static_cast<uint64_t>(negative) << (c - begin);
       }
