@@ -12,7 +12,6 @@
 #include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #if defined(__AVX2__)
@@ -38,34 +37,16 @@ struct PopcountTables {
   __m256i low_nibbles = _mm256_set1_epi8(0x0f);
 };
 
-/// The dot products of one pixel with one lane block: `count` input words input[offsets[j]]
-/// against the block's words at weight_offsets[j], dot = total - 2 * (mismatches - correction),
+/// The set bits of (x XOR the four 64-bit weight words at w), counted per byte.
+inline __m256i mismatch_bytes(const PopcountTables& t, __m256i x, const __m256i* w) {
+  return popcount_bytes(_mm256_xor_si256(x, _mm256_loadu_si256(w)), t.table, t.low_nibbles);
+}
+
+/// Stores one pixel's dots from its per-register mismatch totals (64-bit lanes, register k
+/// holding the lane block's slots 4k to 4k + 3): dot = total - 2 * (mismatches - correction),
 /// written to out[0, lanes).
-inline void block_dots(const PopcountTables& t, const uint64_t* input, const int32_t* offsets,
-                       const uint64_t* block, const int32_t* weight_offsets, int64_t count,
-                       int64_t total, const int32_t* correction, int64_t lanes, int32_t* out) {
-  const __m256i zero = _mm256_setzero_si256();
-  __m256i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
-  for (int64_t j = 0; j < count;) {
-    const int64_t end = std::min(count, j + kStepsPerByteCount);
-    __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-    for (; j < end; ++j) {
-      const __m256i a = _mm256_set1_epi64x(static_cast<long long>(input[offsets[j]]));
-      const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
-      c0 = _mm256_add_epi8(
-          c0, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w)), t.table, t.low_nibbles));
-      c1 = _mm256_add_epi8(c1, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 1)),
-                                              t.table, t.low_nibbles));
-      c2 = _mm256_add_epi8(c2, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 2)),
-                                              t.table, t.low_nibbles));
-      c3 = _mm256_add_epi8(c3, popcount_bytes(_mm256_xor_si256(a, _mm256_loadu_si256(w + 3)),
-                                              t.table, t.low_nibbles));
-    }
-    sum0 = _mm256_add_epi64(sum0, _mm256_sad_epu8(c0, zero));
-    sum1 = _mm256_add_epi64(sum1, _mm256_sad_epu8(c1, zero));
-    sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
-    sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
-  }
+inline void store_dots(__m256i sum0, __m256i sum1, __m256i sum2, __m256i sum3, int64_t total,
+                       const int32_t* correction, int64_t lanes, int32_t* out) {
   // The counts fit in 32 bits: register 1's go into the high halves of register 0's 64-bit
   // lanes (and 3's into 2's), which puts channels 0 to 15 in order (lane_slot).
   __m256i counts_lo = _mm256_or_si256(sum0, _mm256_slli_epi64(sum1, 32));
@@ -89,6 +70,33 @@ inline void block_dots(const PopcountTables& t, const uint64_t* input, const int
   for (int64_t lane = 0; lane < lanes; ++lane) out[lane] = lane_dots[lane];
 }
 
+/// The dot products of one pixel with one lane block: `count` input words input[offsets[j]]
+/// against the block's words at weight_offsets[j], dot = total - 2 * (mismatches - correction),
+/// written to out[0, lanes).
+inline void block_dots(const PopcountTables& t, const uint64_t* input, const int32_t* offsets,
+                       const uint64_t* block, const int32_t* weight_offsets, int64_t count,
+                       int64_t total, const int32_t* correction, int64_t lanes, int32_t* out) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
+  for (int64_t j = 0; j < count;) {
+    const int64_t end = std::min(count, j + kStepsPerByteCount);
+    __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+    for (; j < end; ++j) {
+      const __m256i a = _mm256_set1_epi64x(static_cast<long long>(input[offsets[j]]));
+      const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
+      c0 = _mm256_add_epi8(c0, mismatch_bytes(t, a, w));
+      c1 = _mm256_add_epi8(c1, mismatch_bytes(t, a, w + 1));
+      c2 = _mm256_add_epi8(c2, mismatch_bytes(t, a, w + 2));
+      c3 = _mm256_add_epi8(c3, mismatch_bytes(t, a, w + 3));
+    }
+    sum0 = _mm256_add_epi64(sum0, _mm256_sad_epu8(c0, zero));
+    sum1 = _mm256_add_epi64(sum1, _mm256_sad_epu8(c1, zero));
+    sum2 = _mm256_add_epi64(sum2, _mm256_sad_epu8(c2, zero));
+    sum3 = _mm256_add_epi64(sum3, _mm256_sad_epu8(c3, zero));
+  }
+  store_dots(sum0, sum1, sum2, sum3, total, correction, lanes, out);
+}
+
 /// block_dots for two pixels at once, input and input + next, with no correction: their
 /// chains are independent, so one pixel's popcounts fill the other's latencies.
 inline void pair_dots(const PopcountTables& t, const uint64_t* input, int64_t next,
@@ -103,37 +111,23 @@ inline void pair_dots(const PopcountTables& t, const uint64_t* input, int64_t ne
   const __m256i zero = _mm256_setzero_si256();
   __m256i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
   __m256i b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-  auto step = [&t](__m256i x, const __m256i* w) {
-    return popcount_bytes(_mm256_xor_si256(x, _mm256_loadu_si256(w)), t.table, t.low_nibbles);
-  };
   for (int64_t j = 0; j < count; ++j) {
     const uint64_t* at = input + offsets[j];
     const __m256i x = _mm256_set1_epi64x(static_cast<long long>(at[0]));
     const __m256i y = _mm256_set1_epi64x(static_cast<long long>(at[next]));
     const __m256i* w = reinterpret_cast<const __m256i*>(block + weight_offsets[j]);
-    a0 = _mm256_add_epi8(a0, step(x, w));
-    b0 = _mm256_add_epi8(b0, step(y, w));
-    a1 = _mm256_add_epi8(a1, step(x, w + 1));
-    b1 = _mm256_add_epi8(b1, step(y, w + 1));
-    a2 = _mm256_add_epi8(a2, step(x, w + 2));
-    b2 = _mm256_add_epi8(b2, step(y, w + 2));
-    a3 = _mm256_add_epi8(a3, step(x, w + 3));
-    b3 = _mm256_add_epi8(b3, step(y, w + 3));
+    a0 = _mm256_add_epi8(a0, mismatch_bytes(t, x, w));
+    b0 = _mm256_add_epi8(b0, mismatch_bytes(t, y, w));
+    a1 = _mm256_add_epi8(a1, mismatch_bytes(t, x, w + 1));
+    b1 = _mm256_add_epi8(b1, mismatch_bytes(t, y, w + 1));
+    a2 = _mm256_add_epi8(a2, mismatch_bytes(t, x, w + 2));
+    b2 = _mm256_add_epi8(b2, mismatch_bytes(t, y, w + 2));
+    a3 = _mm256_add_epi8(a3, mismatch_bytes(t, x, w + 3));
+    b3 = _mm256_add_epi8(b3, mismatch_bytes(t, y, w + 3));
   }
-  const __m256i totals = _mm256_set1_epi32(static_cast<int>(total));
-  auto store = [&](__m256i c0, __m256i c1, __m256i c2, __m256i c3, int32_t* to) {
-    // As in block_dots: channels 0 to 15 in order (lane_slot).
-    const __m256i lo = _mm256_or_si256(_mm256_sad_epu8(c0, zero),
-                                       _mm256_slli_epi64(_mm256_sad_epu8(c1, zero), 32));
-    const __m256i hi = _mm256_or_si256(_mm256_sad_epu8(c2, zero),
-                                       _mm256_slli_epi64(_mm256_sad_epu8(c3, zero), 32));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(to),
-                        _mm256_sub_epi32(totals, _mm256_add_epi32(lo, lo)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + 8),
-                        _mm256_sub_epi32(totals, _mm256_add_epi32(hi, hi)));
-  };
-  store(a0, a1, a2, a3, out);
-  store(b0, b1, b2, b3, out + next_out);
+  auto sad = [zero](__m256i bytes) { return _mm256_sad_epu8(bytes, zero); };
+  store_dots(sad(a0), sad(a1), sad(a2), sad(a3), total, nullptr, kLanes, out);
+  store_dots(sad(b0), sad(b1), sad(b2), sad(b3), total, nullptr, kLanes, out + next_out);
 }
 
 }  // namespace
