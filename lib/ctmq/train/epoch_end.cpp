@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ctmq/core/errors.h"
 #include "ctmq/dist/process_group.h"
 #include "ctmq/train/evaluator.h"
+#include "ctmq/train/stop_signal.h"
 
 namespace ctmq {
 namespace {
@@ -27,10 +29,25 @@ void average_batch_norm_statistics(QuantNetworkImpl& network, DistContext& dist)
   dist.all_reduce_mean_(stats);
 }
 
-EvalMetrics score_split(StageEnvironment& env, DataLoader& split) {
+EvalMetrics score_split(StageEnvironment& env, DataLoader& split, const StopPoll& stop = {}) {
   env.network.eval();
   return evaluate_split([&](const torch::Tensor& x) { return env.network.forward(x); }, split,
-                        env.device, &env.dist);
+                        env.device, &env.dist, stop);
+}
+
+/// The passes after a stage's last epoch can take minutes (ImageNet's 50,000 test images) and
+/// nothing is lost by stopping them: the trained weights are in the resume state (or the stage
+/// trains no epoch), and the stage stays unfinished, so a rerun scores it again.
+EvalMetrics score_after_training(StageRun& run, DataLoader& split, const char* pass) {
+  try {
+    return score_split(run.env, split, [] { return stop_requested(); });
+  } catch (const InterruptedError& stop) {
+    spdlog::warn(
+        "{}: stopping on signal {} during the {} pass; its training is saved, a rerun "
+        "scores it again",
+        run.stage().id, stop.signal_number(), pass);
+    throw;
+  }
 }
 
 void record_epoch(StageRecord& record, const EpochMetrics& m) {
@@ -76,7 +93,7 @@ EpochMetrics finish_epoch(StageRun& run) {
 }
 
 void score_untrained_stage(StageRun& run) {
-  const EvalMetrics val = score_split(run.env, *run.env.data.val);
+  const EvalMetrics val = score_after_training(run, *run.env.data.val, "validation");
   run.record.final_metrics = StageMetrics{val.loss, val.top1, val.top5, {}, {}, 0};
   run.record.best_metrics = BestMetrics{val.top1, val.top5, 0};
 }
@@ -84,7 +101,7 @@ void score_untrained_stage(StageRun& run) {
 void score_test_split(StageRun& run) {
   StageEnvironment& env = run.env;
   if (!env.data.test) return;
-  const EvalMetrics test = score_split(env, *env.data.test);
+  const EvalMetrics test = score_after_training(run, *env.data.test, "test");
   run.record.test_metrics = TestMetrics{test.loss, test.top1, test.top5};
 }
 

@@ -1,5 +1,8 @@
 #include "ctmq/train/evaluator.h"
 
+#include <csignal>
+
+#include "ctmq/core/errors.h"
 #include "ctmq/dist/process_group.h"
 
 namespace ctmq {
@@ -39,12 +42,36 @@ void all_reduce(MetricSums& sums, DistContext& dist) {
 }
 
 EvalMetrics evaluate_split(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                           DataLoader& loader, const torch::Device& device, DistContext* dist) {
+                           DataLoader& loader, const torch::Device& device, DistContext* dist,
+                           const StopPoll& stop) {
   torch::NoGradGuard no_grad;
   MetricSums sums;
   DeviceInput input(device);
   loader.start_epoch(0);
-  while (auto batch = loader.next()) {
+  const bool distributed = dist && dist->is_distributed();
+  bool exhausted = false;
+  for (;;) {
+    std::optional<Batch> batch;
+    if (!exhausted) batch = loader.next();
+    exhausted = !batch;
+    if (stop) {
+      // Ranks agree before every batch, as training does before every step. Shards differ by up
+      // to a batch, so a rank out of batches keeps voting until every rank is.
+      const int mine = stop();
+      double stopping = mine != 0 ? 1.0 : 0.0;
+      double busy = batch ? 1.0 : 0.0;
+      if (distributed) {
+        const auto votes = dist->all_reduce_sum({stopping, busy});
+        stopping = votes[0];
+        busy = votes[1];
+      }
+      if (stopping > 0) throw InterruptedError(mine != 0 ? mine : SIGTERM);
+      if (busy == 0) break;
+    }
+    if (!batch) {
+      if (stop && distributed) continue;  // the busy ranks still vote
+      break;
+    }
     auto images = input.images(*batch);
     auto labels = input.labels(*batch);
     auto logits = forward(images);

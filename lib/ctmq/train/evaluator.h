@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "ctmq/data/data_loader.h"
 #include "ctmq/io/run_records.h"
 
@@ -25,9 +27,15 @@ EvalMetrics metrics_of(const MetricSums& sums);
 /// Sums every rank's counts (collective: every rank calls it).
 void all_reduce(MetricSums& sums, DistContext& dist);
 
+/// This process's stop request (a signal number, 0 for none), asked before every batch.
+using StopPoll = std::function<int()>;
+
 /// Evaluates `forward` (logits of a batch) over every batch of `loader` in eval mode, without
-/// gradients. `dist` (may be null) sums the counts of every rank.
+/// gradients. `dist` (may be null) sums the counts of every rank. With `stop`, a stop request
+/// on any rank ends the pass on every rank before its next batch: throws InterruptedError
+/// (with this rank's signal, or SIGTERM's number where only another rank was asked).
 EvalMetrics evaluate_split(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                           DataLoader& loader, const torch::Device& device, DistContext* dist);
+                           DataLoader& loader, const torch::Device& device, DistContext* dist,
+                           const StopPoll& stop = {});
 
 }  // namespace ctmq
