@@ -22,6 +22,9 @@ void add_plan_commands(CLI::App& app, GlobalOptions& /*globals*/) {
   on_run(plan_command, [plan] {
     // A plan needs no data: it must work on a login node or laptop without the dataset.
     StagePlan stages = make_stage_plan(plan->spec.resolve(/*check_paths=*/false));
+    for (const std::string& warning : teacher_warnings(stages)) {
+      std::cerr << "warning: " << warning << "\n";
+    }
     if (plan->json) {
       print_json(plan_to_json(stages));
     } else {

@@ -1,4 +1,6 @@
 #include "cli.h"
+#include "ctmq/core/errors.h"
+#include "ctmq/plan/stage_plan.h"
 #include "ctmq/spec/spec_parser.h"
 
 namespace ctmq::cli {
@@ -19,7 +21,16 @@ ExperimentSpec SpecFlags::resolve(bool check_paths) const {
   SpecOptions options;
   options.overrides = overrides;
   options.check_paths = check_paths;
-  return config.empty() ? default_spec(options) : load_spec(config, options);
+  ExperimentSpec spec = config.empty() ? default_spec(options) : load_spec(config, options);
+  // The plan's own checks (distill.teacher against the plan's stages) are spec errors too, and
+  // name the file as the parser's do.
+  try {
+    make_stage_plan(spec);
+  } catch (const SpecError& e) {
+    throw SpecError((config.empty() ? std::string("<embedded default spec>") : config) + ": " +
+                    e.what());
+  }
+  return spec;
 }
 
 std::string SpecFlags::source() const {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "ctmq/core/errors.h"
@@ -203,6 +205,52 @@ TEST(StagePlanDistill, ALowBitOrMissingTeacherStageIsASpecErrorNamingTheKey) {
       EXPECT_NE(std::string(e.what()).find(teacher), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(StagePlanDistill, ANameOfNoStageIsAFileEvenWhenItLooksLikeAStageId) {
+  // "c1-fp.pt" in the working directory, as a user would give a file beside the spec.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "ctmq-plan-teacher";
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path previous = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  std::ofstream(dir / "c1-fp.pt") << "a checkpoint";
+  ExperimentSpec spec = base_spec();
+  spec.cycles.count = 0;
+  spec.distill.teacher = "c1-fp.pt";
+  std::map<std::string, std::string> t;
+  EXPECT_NO_THROW(t = teachers(make_stage_plan(spec)));
+  EXPECT_EQ(t["c0-w1a1"], "checkpoint:c1-fp.pt");
+  // With no such file, a stage-like name of no stage is refused, listing the plan's real
+  // full-precision stages (this plan has no cycle, so no c1-fp).
+  spec.distill.teacher = "c1-fp";
+  try {
+    make_stage_plan(spec);
+    ADD_FAILURE() << "c1-fp was accepted without cycles";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("(its full-precision stages: pretrain)"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::current_path(previous);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StagePlanDistill, ATeacherStageOfZeroEpochsIsWarnedAbout) {
+  ExperimentSpec spec = base_spec();
+  spec.distill.teacher = "accurate";
+  EXPECT_TRUE(teacher_warnings(make_stage_plan(spec)).empty());
+  spec.pretrain.epochs = 0;
+  const auto warnings = teacher_warnings(make_stage_plan(spec));
+  ASSERT_EQ(warnings.size(), 1u);  // once, though four students learn from it
+  EXPECT_NE(warnings[0].find("pretrain trains 0 epochs"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("random initial weights"), std::string::npos) << warnings[0];
+  spec.pretrain.epochs = 10;
+  spec.cycles.accurate_epochs = 0;
+  spec.distill.teacher = "c1-fp";
+  const auto cycle = teacher_warnings(make_stage_plan(spec));
+  ASSERT_EQ(cycle.size(), 1u);
+  EXPECT_NE(cycle[0].find("c1-fp trains 0 epochs"), std::string::npos) << cycle[0];
+  EXPECT_NE(cycle[0].find("starts from (c0-w1a1)"), std::string::npos) << cycle[0];
 }
 
 TEST(StagePlan, AccurateWarmUpAppliesToTheAccurateStagesOnly) {

@@ -1,6 +1,8 @@
 #include "ctmq/plan/stage_plan.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "ctmq/core/errors.h"
@@ -81,6 +83,15 @@ bool full_precision(const Stage& stage) {
   return stage.w_bits >= kFullPrecisionBits && stage.a_bits >= kFullPrecisionBits;
 }
 
+/// "pretrain, c1-fp", or "none" for a plan that starts from pretrain.checkpoint without cycles.
+std::string full_precision_ids(const StagePlan& plan) {
+  std::string ids;
+  for (const auto& stage : plan.stages) {
+    if (full_precision(stage)) ids += (ids.empty() ? "" : ", ") + stage.id;
+  }
+  return ids.empty() ? "none" : ids;
+}
+
 /// Gives every student stage of the plan its teacher (distill.* of the spec).
 void assign_teachers(const ExperimentSpec& spec, StagePlan& plan) {
   const std::string& name = spec.distill.teacher;
@@ -90,19 +101,24 @@ void assign_teachers(const ExperimentSpec& spec, StagePlan& plan) {
   size_t teacher_index = 0;         // a named stage teaches only the stages after it
   if (name == "pretrain" && spec.pretrain.checkpoint) {
     fixed = InitSource::checkpoint(*spec.pretrain.checkpoint);
-  } else if (looks_like_stage_id(name)) {
-    const Stage* stage = plan.find(name);
-    if (!stage) {
-      throw SpecError(std::string(kTeacherPath) + ": this plan has no stage \"" + name +
-                      "\" (its full-precision stages: pretrain, c1-fp, ...)");
-    }
+  } else if (const Stage* stage = plan.find(name)) {
     if (!full_precision(*stage)) {
       throw SpecError(std::string(kTeacherPath) + ": stage \"" + name +
-                      "\" is low-bit; a teacher is a full-precision stage");
+                      "\" is low-bit; a teacher is a full-precision stage (this plan's: " +
+                      full_precision_ids(plan) + ")");
     }
     fixed = InitSource::stage(name);
     teacher_index = static_cast<size_t>(stage - plan.stages.data());
   } else if (name != "accurate") {
+    // A name of no stage of this plan is a file, even one named like a stage ("c1-fp.pt"); one
+    // shaped like a stage id with no such file is most likely a stage this plan lacks. The one
+    // file-system look-up of the plan, so that `ctmq plan` reports it too.
+    std::error_code ec;
+    if (looks_like_stage_id(name) && !std::filesystem::exists(name, ec)) {
+      throw SpecError(std::string(kTeacherPath) + ": this plan has no stage \"" + name +
+                      "\" and there is no such file (its full-precision stages: " +
+                      full_precision_ids(plan) + ")");
+    }
     fixed = InitSource::checkpoint(name);
   }
   std::optional<InitSource> latest_accurate;  // for "accurate"
@@ -191,6 +207,26 @@ StagePlan make_stage_plan(const ExperimentSpec& spec) {
   }
   assign_teachers(spec, plan);
   return plan;
+}
+
+std::vector<std::string> teacher_warnings(const StagePlan& plan) {
+  std::vector<std::string> warnings;
+  std::vector<std::string> warned;
+  for (const auto& student : plan.stages) {
+    if (!student.teacher || student.teacher->source.kind != InitSource::Kind::kStage) continue;
+    const Stage* teacher = plan.find(student.teacher->source.ref);
+    if (!teacher || teacher->epochs > 0) continue;
+    if (std::find(warned.begin(), warned.end(), teacher->id) != warned.end()) continue;
+    warned.push_back(teacher->id);
+    const std::string weights = teacher->init.kind == InitSource::Kind::kRandom
+                                    ? "its random initial weights"
+                                    : "the weights it starts from (" +
+                                          init_source_to_json(teacher->init).get<std::string>() +
+                                          "), untrained at full precision";
+    warnings.push_back("distill.teacher: the teacher stage " + teacher->id +
+                       " trains 0 epochs, so its students learn from " + weights);
+  }
+  return warnings;
 }
 
 nlohmann::json plan_to_json(const StagePlan& plan) {

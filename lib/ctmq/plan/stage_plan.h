@@ -61,9 +61,14 @@ struct StagePlan {
 /// phase c0-w<b>a<b> for each b of steps.bits, then per cycle k: ck-fp and the ladder again
 /// ("full") or only its last depth ("target"). With distill.teacher set, every student stage
 /// (distill.stages) gets its teacher; a teacher stage id teaches only the stages after it.
-/// Throws SpecError naming /distill/teacher when the teacher is a stage this plan lacks or a
-/// low-bit stage.
+/// distill.teacher names a stage when a stage of this plan has that id, else a checkpoint file.
+/// Throws SpecError naming /distill/teacher (without the spec file, which the caller adds) when
+/// the teacher is a low-bit stage, or looks like a stage id of no stage and no file.
 StagePlan make_stage_plan(const ExperimentSpec& spec);
+
+/// Problems of a plan that do not stop it: a teacher stage that trains 0 epochs (students would
+/// learn from an untrained network). One line each, for `ctmq plan` and the run's log.
+std::vector<std::string> teacher_warnings(const StagePlan& plan);
 
 /// "fp" for 32 bits, "w4a4" otherwise.
 std::string bits_label(int w_bits, int a_bits);
