@@ -220,6 +220,21 @@ TEST_F(ExperimentTest, DivergingLossStopsWithAClearError) {
   EXPECT_NE(result.output.find("loss became"), std::string::npos) << result.output;
   Manifest manifest = load_manifest(RunPaths{dir / "run"});
   EXPECT_EQ(manifest.stages[0].status, StageStatus::kFailed);
+  // It diverges in its first epoch, before any resume state: the message claims none.
+  EXPECT_FALSE(std::filesystem::exists(dir / "run/resume/pretrain.pt"));
+  EXPECT_NE(result.output.find("No resume state was saved yet"), std::string::npos)
+      << result.output;
+}
+
+TEST_F(ExperimentTest, AnOversizedValSplitFailsBeforeWritingTheRunDirectory) {
+  TempDir dir("val-split-too-big");
+  const std::string run = dir / "run";
+  auto result = run_ctmq("train " + tiny_spec_flags(run) + " --set data.val_split=60000");
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find("val_split"), std::string::npos) << result.output;
+  // Nothing written, so the corrected command needs no --force.
+  EXPECT_FALSE(std::filesystem::exists(run + "/manifest.json"));
+  EXPECT_FALSE(std::filesystem::exists(run + "/spec.json"));
 }
 
 TEST_F(ExperimentTest, MissingDataIsADataError) {

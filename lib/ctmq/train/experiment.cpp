@@ -23,6 +23,7 @@
 #include "ctmq/train/observers.h"
 #include "ctmq/train/stage_trainer.h"
 #include "ctmq/train/stop_signal.h"
+#include "ctmq/train/teacher_check.h"
 
 namespace ctmq {
 namespace {
@@ -129,7 +130,26 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
       break;
     }
   }
+  // The data and the teachers are checked before the run directory is written: a spec error
+  // found here must not leave a manifest that makes the corrected rerun need --force.
+  // GPU runs ship uint8 pixels and normalise on the device: a quarter of the copied bytes.
+  DataSplits data = open_dataset(spec.data, spec.seed, dist->rank(), dist->world_size(),
+                                 spec.train.eval_batch_size, /*uint8_batches=*/device.is_cuda());
+  if (data.num_classes != spec.model.num_classes) {
+    throw SpecError("/model/num_classes: the spec says " + std::to_string(spec.model.num_classes) +
+                    " but " + spec.data.root + " has " + std::to_string(data.num_classes) +
+                    " classes");
+  }
   Manifest manifest = open_manifest(paths, spec, plan, options);
+  auto done = [&](const Stage& stage) {
+    const StageRecord* record = manifest.find(stage.id);
+    return record && record->status == StageStatus::kDone && fs::exists(paths.checkpoint(stage.id));
+  };
+  const std::vector<std::string> teacher_notes =
+      check_teachers(manifest, {spec, paths, options.spec_source,
+                                [&](const Stage& s) { return selected(s, options) && !done(s); },
+                                [&](const Stage& s) { return selected(s, options); },
+                                options.from_checkpoint, data.in_channels});
   std::optional<RunLock> run_lock;  // one writer per run directory, held until the run ends
   if (writer) {
     fs::create_directories(paths.root + "/checkpoints");
@@ -144,20 +164,14 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                CTMQ_VERSION, paths.root, options.spec_source, device.str(), at::get_num_threads(),
                dist->rank(), dist->world_size(), env.source);
 
-  // GPU runs ship uint8 pixels and normalise on the device: a quarter of the copied bytes.
-  DataSplits data = open_dataset(spec.data, spec.seed, dist->rank(), dist->world_size(),
-                                 spec.train.eval_batch_size, /*uint8_batches=*/device.is_cuda());
-  if (data.num_classes != spec.model.num_classes) {
-    throw SpecError("/model/num_classes: the spec says " + std::to_string(spec.model.num_classes) +
-                    " but " + spec.data.root + " has " + std::to_string(data.num_classes) +
-                    " classes");
-  }
   spdlog::info("data: {} training and {} validation images per process{}, {} classes",
                data.train->num_samples(), data.val->num_samples(),
                data.test ? fmt::format(" ({} training images held out; {} test images)",
                                        spec.data.val_split, data.test->num_samples())
                          : std::string(),
                data.num_classes);
+  for (const std::string& note : teacher_notes) spdlog::info("{}", note);
+  for (const std::string& warning : teacher_warnings(plan)) spdlog::warn("{}", warning);
 
   torch::manual_seed(static_cast<uint64_t>(spec.seed));
   NetworkConfig config = network_config(spec.model, spec.quant, data.in_channels);
