@@ -273,6 +273,16 @@ TEST(SpecParser, BadDistillValuesNameTheirPaths) {
   EXPECT_EQ(error_of(kMinimal, with_paths), "");
 }
 
+TEST(SpecParser, DistillTemperatureHasAFloat32SafeLowerBound) {
+  // logits / T and T^2 in float32: 1e-300 became a NaN loss at the first step.
+  for (const char* tiny : {"distill.temperature=1e-300", "distill.temperature=0.0009"}) {
+    const std::string error = error_of(kMinimal, no_paths({tiny}));
+    EXPECT_NE(error.find("spec.json: /distill/temperature"), std::string::npos) << error;
+    EXPECT_NE(error.find("0.001"), std::string::npos) << error;
+  }
+  EXPECT_EQ(error_of(kMinimal, no_paths({"distill.temperature=0.001"})), "");
+}
+
 TEST(SpecParser, KeysAddedLaterLeaveTheHashOfEarlierRunsAlone) {
   // Run directories of an earlier ctmq resume: at their defaults, the keys added since then
   // (data.val_split, cycles.accurate_warmup_epochs, distill.*) stay out of the spec hash.

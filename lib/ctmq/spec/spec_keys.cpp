@@ -323,12 +323,17 @@ std::vector<SpecKey> build_keys() {
       "none",
       "Knowledge distillation into the low-bit stages from a full-precision teacher: `none`; "
       "`accurate`, the latest full-precision stage before each student (pretraining for the "
-      "quantization-step phase, `ck-fp` in cycle k); `pretrain`; a full-precision stage id "
-      "such as `c1-fp`; or a checkpoint file. The teacher runs in eval mode without gradients.")));
+      "quantization-step phase, `ck-fp` in cycle k; a phase started `--from` a full-precision "
+      "checkpoint uses that checkpoint until its own accurate stage); `pretrain`; a "
+      "full-precision stage of this plan such as `c1-fp`; or a checkpoint file (any other "
+      "value). The teacher runs in eval mode without gradients.")));
   keys.push_back(added_later(number(
       "/distill/temperature", [](ExperimentSpec& s) -> double& { return s.distill.temperature; },
-      4.0, "Softmax temperature T of the teacher's and the student's logits in the KL term.", 0.0,
-      true, 100.0)));
+      4.0,
+      "Softmax temperature T of the teacher's and the student's logits in the KL term. At "
+      "least 0.001: the loss divides float32 logits by T and scales the KL term by T^2, which a "
+      "far smaller T turns into infinities (a NaN loss at the first step).",
+      0.001, false, 100.0)));
   keys.push_back(added_later(number(
       "/distill/weight", [](ExperimentSpec& s) -> double& { return s.distill.weight; }, 0.5,
       "Mix of the two losses: weight * T^2 * KL(teacher || student) + (1 - weight) * "

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "ctmq/core/errors.h"
 #include "ctmq/dist/gradient_buckets.h"
@@ -58,11 +59,19 @@ void train_step(StageRun& run, const Batch& batch, DeviceInput& input, GradientB
   }
   run.last_loss = loss.item<double>();
   if (!std::isfinite(run.last_loss)) {
+    // A resume state exists only from the stage's first finished epoch (or an earlier stop) on.
+    const std::string resume = env.paths.resume_state(run.stage().id);
+    std::error_code ec;
+    const std::string kept =
+        std::filesystem::exists(resume, ec)
+            ? "The last good state is kept in " + resume
+            : "No resume state was saved yet, so a rerun restarts the stage from its start";
+    const std::string cure = run.teacher ? "lower the learning rate or raise distill.temperature"
+                                         : "lower the learning rate";
     throw Error("stage " + run.stage().id + ": loss became " + std::to_string(run.last_loss) +
                 " at epoch " + std::to_string(run.epoch + 1) + ", step " +
-                std::to_string(run.step + 1) +
-                "; training stopped. The last good state is kept in " +
-                env.paths.resume_state(run.stage().id) + " (lower the learning rate and rerun)");
+                std::to_string(run.step + 1) + "; training stopped. " + kept + " (" + cure +
+                " and rerun)");
   }
   run.optimizer.zero_grad();
   run.loss_scaler.scale(loss).backward();
