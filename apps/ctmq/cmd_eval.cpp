@@ -50,8 +50,11 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
                    "dataset's own validation/test split)")
       ->transform(CLI::CheckedTransformer(choice_map<Split>()))
       ->default_str("val");
-  command->add_option("--limit", flags->options.limit,
-                      "Score only this many images (0 = all; default: the spec's limit)");
+  command
+      ->add_option("--limit", flags->options.limit,
+                   "Score only this many images (0 = all; default: the spec's limit; "
+                   "data.val_split's held-out val split is always scored whole)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--batch-size", flags->options.batch_size, "Batch size (0 = the spec's)")
       ->check(CLI::Range(0, 1000000));
   command->add_flag("--json", flags->json, "Print JSON");

@@ -163,6 +163,13 @@ TEST_F(DistillationRun, StudentsLearnFromAFrozenTeacherAndTestIsScoredPerStage) 
   auto limited = run_ctmq(flags + " --split val --limit 10");
   EXPECT_EQ(limited.exit_code, 2) << limited.output;
   EXPECT_NE(limited.output.find("data.val_split"), std::string::npos) << limited.output;
+  // "0 = all" holds for the held-out split too; a negative limit is a usage error.
+  auto all = run_ctmq(flags + " --split val --limit 0");
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_EQ(nlohmann::json::parse(all.output.substr(all.output.find('{')))["images"], 100);
+  auto negative = run_ctmq(flags + " --split test --limit -5");
+  EXPECT_EQ(negative.exit_code, 2) << negative.output;
+  EXPECT_NE(negative.output.find("--limit"), std::string::npos) << negative.output;
 
   auto report = run_ctmq("report --run " + run);
   ASSERT_EQ(report.exit_code, 0) << report.output;

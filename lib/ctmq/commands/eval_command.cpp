@@ -25,8 +25,11 @@ DataSpec eval_data_spec(const EvalOptions& options) {
       data.val_limit = 0;
     }
   }
-  if (options.limit >= 0) {
-    if (options.split == Split::kVal && data.val_split > 0) {
+  const bool held_out = options.split == Split::kVal && data.val_split > 0;
+  if (held_out && options.limit == 0) {
+    // "0 = all" is what the held-out split always scores.
+  } else if (options.limit >= 0) {
+    if (held_out) {
       throw SpecError("--limit: the val split is data.val_split's " +
                       std::to_string(data.val_split) +
                       " held-out training images, which take no limit (score all of them, or "
