@@ -259,6 +259,73 @@ void PrintTo(const StemCase& c, std::ostream* os) {
       << c.kernel << "s" << c.stride << "p" << c.pad;
 }
 
+// double_conv_affine_row against LibTorch's conv in double, then the affine map in double and
+// one rounding to float: the inference form's float convs. Both sum in double, in their own
+// orders, to ~1e-16; the float results are equal unless an exact value lies that close to a
+// float rounding boundary (about 1e-8 of the values), so the test asks for the same bits, on
+// every ISA (the AVX2 blocks, its loop for widths that are not multiples of 8, the portable loop).
+class DoubleConvAffine : public ::testing::TestWithParam<StemCase> {};
+
+TEST_P(DoubleConvAffine, EqualsLibTorchInDoubleRoundedOnce) {
+  const StemCase& c = GetParam();
+  engine::FloatConvGeometry g;
+  g.in_h = c.height;
+  g.in_w = c.width;
+  g.in_channels = c.in_channels;
+  g.out_channels = c.out_channels;
+  g.kernel = c.kernel;
+  g.stride = c.stride;
+  g.pad = c.pad;
+  torch::manual_seed(static_cast<uint64_t>(c.in_channels * 100 + c.width + 7));
+  const torch::Tensor x = torch::randn({2, c.in_channels, c.height, c.width});
+  const torch::Tensor w =
+      torch::randn({c.out_channels, c.in_channels, c.kernel, c.kernel}, torch::kDouble);
+  const torch::Tensor factor = torch::randn({c.out_channels}, torch::kDouble);
+  const torch::Tensor offset = torch::randn({c.out_channels}, torch::kDouble);
+  const torch::Tensor expected =
+      torch::conv2d(x.to(torch::kDouble), w, {}, {c.stride, c.stride}, {c.pad, c.pad})
+          .mul(factor.view({1, -1, 1, 1}))
+          .add(offset.view({1, -1, 1, 1}))
+          .to(torch::kFloat)
+          .permute({0, 2, 3, 1});
+  const torch::Tensor padded = torch::constant_pad_nd(x, {c.pad, c.pad, c.pad, c.pad})
+                                   .permute({0, 2, 3, 1})
+                                   .to(torch::kDouble)
+                                   .contiguous();
+  const torch::Tensor weights = w.permute({2, 3, 1, 0}).contiguous();
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (engine::cpu_has_avx2()) isas.push_back(KernelIsa::kAvx2);
+  for (KernelIsa isa : isas) {
+    torch::Tensor out = torch::full({2, g.out_h(), g.out_w(), c.out_channels}, 1e30f);
+    for (int64_t n = 0; n < 2; ++n) {
+      for (int64_t oy = 0; oy < g.out_h(); ++oy) {
+        engine::double_conv_affine_row(isa, g, padded[n].data_ptr<double>(),
+                                       weights.data_ptr<double>(), factor.data_ptr<double>(),
+                                       offset.data_ptr<double>(), oy, out[n][oy].data_ptr<float>());
+      }
+    }
+    ASSERT_EQ(out.sizes(), expected.sizes());
+    EXPECT_TRUE(torch::equal(out, expected))
+        << engine::kernel_isa_name(isa) << ": largest difference "
+        << (out - expected).abs().max().item<double>();
+  }
+}
+
+// resnet20's stem and Bi-Real downsamples (1x1 at 16 -> 32 and 32 -> 64), resnet18's stem,
+// widths that are not multiples of 8, tails after the six-pixel blocks, strides and paddings.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DoubleConvAffine,
+    ::testing::Values(StemCase{1, 16, 28, 28, 3, 1, 1}, StemCase{16, 32, 14, 14, 1, 1, 0},
+                      StemCase{32, 64, 7, 7, 1, 1, 0}, StemCase{3, 64, 32, 29, 7, 2, 3},
+                      StemCase{5, 12, 9, 13, 3, 2, 1}, StemCase{2, 40, 6, 11, 3, 1, 3}),
+    [](const ::testing::TestParamInfo<StemCase>& info) {
+      const StemCase& c = info.param;
+      return "C" + std::to_string(c.in_channels) + "_O" + std::to_string(c.out_channels) + "_" +
+             std::to_string(c.height) + "x" + std::to_string(c.width) + "_k" +
+             std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" +
+             std::to_string(c.pad);
+    });
+
 TEST(FloatConvBn, OnlyAvx2RunsIt) {
   engine::FloatConvGeometry g;
   g.in_channels = 3;

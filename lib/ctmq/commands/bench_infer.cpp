@@ -41,6 +41,11 @@ class InferencePeer {
   virtual std::vector<engine::StepTime> layer_times() const { return {}; }
 };
 
+/// The form the peers load: the LibTorch peer runs every layer as training computes it (conv,
+/// then BatchNorm, all in float), not the inference form of `ctmq eval`'s float path, whose
+/// double stem is slower; the engine builds the same plan from either.
+constexpr ExportedModel::Form kPeerForm = ExportedModel::Form::kAsTrained;
+
 /// LibTorch float, as a fast float deployer runs it: eval mode, inference mode (no autograd
 /// bookkeeping), weights dequantized once at load (the exported model's), and the faster of the
 /// two input layouts, NCHW or channels-last, picked by timing both (LibTorch 1.13 sends
@@ -203,7 +208,7 @@ std::shared_ptr<ExportedModel> random_model(const InferBenchOptions& options) {
                             ("ctmq-bench-infer-" + std::to_string(::getpid()) + ".ctmqx"))
                                .string();
   export_network(*network, config, path);
-  auto model = std::make_shared<ExportedModel>(ExportedModel::load(path));
+  auto model = std::make_shared<ExportedModel>(ExportedModel::load(path, kPeerForm));
   if (!options.save_random.empty()) {
     const std::string& prefix = options.save_random;
     std::filesystem::copy_file(path, prefix + ".ctmqx",
@@ -234,9 +239,10 @@ nlohmann::json bench_infer(const InferBenchOptions& options) {
   if (!options.save_random.empty() && options.random_arch.empty()) {
     throw SpecError("bench infer: --save-random needs --random ARCH");
   }
-  auto model = options.exported.empty()
-                   ? random_model(options)
-                   : std::make_shared<ExportedModel>(ExportedModel::load(options.exported));
+  auto model =
+      options.exported.empty()
+          ? random_model(options)
+          : std::make_shared<ExportedModel>(ExportedModel::load(options.exported, kPeerForm));
   const int64_t size = options.image_size > 0 ? options.image_size : default_image_size(*model);
   torch::manual_seed(1);
   const torch::Tensor images =

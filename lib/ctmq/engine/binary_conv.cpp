@@ -139,6 +139,16 @@ void float_conv_bn_row(KernelIsa isa, const FloatConvGeometry& g, const float* p
   detail::float_conv_bn_row_avx2(g, padded, weights, alpha, beta, oy, out);
 }
 
+void double_conv_affine_row(KernelIsa isa, const FloatConvGeometry& g, const double* padded,
+                            const double* weights, const double* factor, const double* offset,
+                            int64_t oy, float* out) {
+  if (isa == KernelIsa::kAvx2) {
+    detail::double_conv_affine_row_avx2(g, padded, weights, factor, offset, oy, out);
+  } else {
+    detail::double_conv_affine_row_portable(g, padded, weights, factor, offset, oy, out);
+  }
+}
+
 namespace detail {
 
 RowTaps::RowTaps(const BinaryConvGeometry& g, const std::vector<int32_t>& tap_minus_ones)

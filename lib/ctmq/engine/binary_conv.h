@@ -179,7 +179,23 @@ void float_conv_bn_row(KernelIsa isa, const FloatConvGeometry& g, const float* p
                        const float* weights, const float* alpha, const float* beta, int64_t oy,
                        float* out);
 
+/// Output row `oy` of one image of a convolution computed in double and rounded to float once,
+/// channels-last: out[ox * out_channels + o] = float(conv * factor[o] + offset[o]), with
+/// `padded` (the float input, converted to double once, so that the kernel broadcasts from
+/// memory) and `weights` ([kernel][kernel][in_channels][out_channels]) laid out as for
+/// float_conv_bn_row. The float convs of the inference form (models/inference_form.h): the
+/// float path computes them in double too, so both round the same exact value to float.
+void double_conv_affine_row(KernelIsa isa, const FloatConvGeometry& g, const double* padded,
+                            const double* weights, const double* factor, const double* offset,
+                            int64_t oy, float* out);
+
 namespace detail {
+void double_conv_affine_row_portable(const FloatConvGeometry& g, const double* padded,
+                                     const double* weights, const double* factor,
+                                     const double* offset, int64_t oy, float* out);
+void double_conv_affine_row_avx2(const FloatConvGeometry& g, const double* padded,
+                                 const double* weights, const double* factor, const double* offset,
+                                 int64_t oy, float* out);
 void float_conv_bn_row_avx2(const FloatConvGeometry& g, const float* padded, const float* weights,
                             const float* alpha, const float* beta, int64_t oy, float* out);
 void float_conv1x1_rows_portable(const float* x, int64_t pixels, int64_t in_channels,

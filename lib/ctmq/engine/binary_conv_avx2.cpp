@@ -8,6 +8,7 @@
 
 #include "ctmq/engine/binary_conv.h"
 #include "ctmq/engine/binary_conv_row_inl.h"
+#include "ctmq/engine/double_conv_inl.h"
 #include "ctmq/engine/epilogue.h"
 #include "ctmq/engine/float_conv1x1_inl.h"
 
@@ -144,22 +145,6 @@ void binary_conv_row_avx2(const BinaryConvGeometry& g, const uint64_t* weights, 
 
 namespace {
 
-/// `negative` (the float values' sign bits of channels c to c + 7) with the bits set in
-/// `near` replaced by the double sums' signs. Out of line and cold: rarely called, and a call
-/// inside the loop would cost the loop its registers.
-__attribute__((noinline, cold)) unsigned exact_sign_bits(const ChannelAffine& affine, int64_t c,
-                                                         const int32_t* d, const float* r,
-                                                         unsigned near, unsigned negative) {
-  while (near != 0) {
-    const int i = __builtin_ctz(near);
-    near &= near - 1;
-    const unsigned bit = 1u << i;
-    const bool exact = exact_sign_bit(affine, c + i, d[c + i], r != nullptr ? r + c + i : nullptr);
-    negative = (negative & ~bit) | (exact ? bit : 0u);
-  }
-  return negative;
-}
-
 /// affine_rows for AVX2: the portable loop's float operations in its order, unfused, eight
 /// channels a register; a word's sign bits gather in a register.
 template <bool kResidual>
@@ -168,11 +153,8 @@ void affine_rows_avx2_impl(const ChannelAffine& affine, const int32_t* dots, int
   const int64_t channels = affine.channels();
   const float* factor = affine.factor.data();
   const float* offset = affine.offset.data();
-  const float* margin = affine.margin.data();
   const int64_t words = words_for(channels);
   const __m256 zero = _mm256_setzero_ps();
-  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  const __m256 residual_margin = _mm256_set1_ps(kResidualMargin);
   for (int64_t p = 0; p < pixels; ++p) {
     const int32_t* d = dots + p * channels;
     float* o = out + p * channels;
@@ -185,23 +167,11 @@ void affine_rows_avx2_impl(const ChannelAffine& affine, const int32_t* dots, int
         __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + c)));
         v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(factor + c)),
                           _mm256_loadu_ps(offset + c));
-        __m256 bound = _mm256_loadu_ps(margin + c);
-        if (kResidual) {
-          const __m256 rv = _mm256_loadu_ps(r + c);
-          v = _mm256_add_ps(v, rv);
-          bound =
-              _mm256_add_ps(bound, _mm256_mul_ps(_mm256_and_ps(rv, magnitude), residual_margin));
-        }
+        if (kResidual) v = _mm256_add_ps(v, _mm256_loadu_ps(r + c));
         _mm256_storeu_ps(o + c, v);
         // Not (v >= 0), unordered: negative values and NaN give -1, as training's sign().
-        unsigned negative =
+        const auto negative =
             static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NGE_UQ)));
-        // Not (|v| > bound), unordered: near zero (or NaN) the double sum decides.
-        unsigned near = static_cast<unsigned>(
-            _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(v, magnitude), bound, _CMP_NGT_UQ)));
-        if (near != 0) {
-          negative = exact_sign_bits(affine, c, d, kResidual ? r : nullptr, near, negative);
-        }
         bits |= static_cast<uint64_t>(negative) << (c - begin);
       }
       for (; c < end; ++c) {
@@ -377,6 +347,64 @@ __attribute__((target("avx2,fma"))) void float_conv1x1_rows_avx2(
   }
 }
 
+/// kPixels output pixels x 8 channels of double_conv_affine_row, in 2 * kPixels registers of
+/// four doubles: float_conv_block's scheme in double. FMA in double: the result is rounded to
+/// float once, and double's round-off, fused or not, moves it only where the exact value lies
+/// within ~1e-16 of a rounding boundary.
+template <int kPixels>
+__attribute__((target("avx2,fma"), always_inline)) inline void double_conv_block(
+    const double* x, int64_t pixel_step, int64_t rows, int64_t row_step, int64_t taps,
+    const double* w, int64_t out_channels, const double* factor, const double* offset, float* y) {
+  static_assert(kPixels >= 1 && kPixels <= 6, "12 accumulators at most");
+  __m256d acc[kPixels][2];
+  for (int p = 0; p < kPixels; ++p) acc[p][0] = acc[p][1] = _mm256_setzero_pd();
+  for (int64_t r = 0; r < rows; ++r, x += row_step) {
+    for (int64_t t = 0; t < taps; ++t, w += out_channels) {
+      const __m256d w0 = _mm256_loadu_pd(w);
+      const __m256d w1 = _mm256_loadu_pd(w + 4);
+      for (int p = 0; p < kPixels; ++p) {
+        const __m256d v = _mm256_broadcast_sd(x + p * pixel_step + t);
+        acc[p][0] = _mm256_fmadd_pd(v, w0, acc[p][0]);
+        acc[p][1] = _mm256_fmadd_pd(v, w1, acc[p][1]);
+      }
+    }
+  }
+  const __m256d f0 = _mm256_loadu_pd(factor), f1 = _mm256_loadu_pd(factor + 4);
+  const __m256d o0 = _mm256_loadu_pd(offset), o1 = _mm256_loadu_pd(offset + 4);
+  for (int p = 0; p < kPixels; ++p) {
+    float* dst = y + p * out_channels;
+    _mm_storeu_ps(dst, _mm256_cvtpd_ps(_mm256_fmadd_pd(acc[p][0], f0, o0)));
+    _mm_storeu_ps(dst + 4, _mm256_cvtpd_ps(_mm256_fmadd_pd(acc[p][1], f1, o1)));
+  }
+}
+
+__attribute__((target("avx2,fma"))) void double_conv_affine_row_avx2(
+    const FloatConvGeometry& g, const double* padded, const double* weights, const double* factor,
+    const double* offset, int64_t oy, float* out) {
+  if (g.out_channels % 8 != 0) {
+    double_conv_affine_row_impl(g, padded, weights, factor, offset, oy, out);
+    return;
+  }
+  const int64_t padded_w = g.in_w + 2 * g.pad;
+  const int64_t cin = g.in_channels;
+  const double* padded_row = padded + oy * g.stride * padded_w * cin;
+  const int64_t out_w = g.out_w();
+  const int64_t pixel_step = g.stride * cin, row_step = padded_w * cin, taps = g.kernel * cin;
+  for (int64_t o = 0; o < g.out_channels; o += 8) {
+    int64_t ox = 0;
+    for (; ox + kFloatBlockPixels <= out_w; ox += kFloatBlockPixels) {
+      double_conv_block<kFloatBlockPixels>(padded_row + ox * pixel_step, pixel_step, g.kernel,
+                                           row_step, taps, weights + o, g.out_channels, factor + o,
+                                           offset + o, out + ox * g.out_channels + o);
+    }
+    for (; ox < out_w; ++ox) {
+      double_conv_block<1>(padded_row + ox * pixel_step, pixel_step, g.kernel, row_step, taps,
+                           weights + o, g.out_channels, factor + o, offset + o,
+                           out + ox * g.out_channels + o);
+    }
+  }
+}
+
 void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t* out) {
   const int64_t words = words_for(channels);
   const __m256 zero = _mm256_setzero_ps();
@@ -413,6 +441,12 @@ void pack_signs_avx2(const float* x, int64_t pixels, int64_t channels, uint64_t*
 
 void float_conv_bn_row_avx2(const FloatConvGeometry&, const float*, const float*, const float*,
                             const float*, int64_t, float*) {}
+
+void double_conv_affine_row_avx2(const FloatConvGeometry& g, const double* padded,
+                                 const double* weights, const double* factor, const double* offset,
+                                 int64_t oy, float* out) {
+  double_conv_affine_row_impl(g, padded, weights, factor, offset, oy, out);
+}
 
 void float_conv1x1_rows_avx2(const float* x, int64_t pixels, int64_t in_channels,
                              const float* weights, int64_t out_channels, const float* alpha,

@@ -3,6 +3,7 @@
 
 #include "ctmq/engine/binary_conv.h"
 #include "ctmq/engine/binary_conv_row_inl.h"
+#include "ctmq/engine/double_conv_inl.h"
 #include "ctmq/engine/float_conv1x1_inl.h"
 
 #include <algorithm>
@@ -70,6 +71,12 @@ void float_conv1x1_rows_portable(const float* x, int64_t pixels, int64_t in_chan
                                  const float* weights, int64_t out_channels, const float* alpha,
                                  const float* beta, float* out) {
   float_conv1x1_rows_impl(x, pixels, in_channels, weights, out_channels, alpha, beta, out);
+}
+
+void double_conv_affine_row_portable(const FloatConvGeometry& g, const double* padded,
+                                     const double* weights, const double* factor,
+                                     const double* offset, int64_t oy, float* out) {
+  double_conv_affine_row_impl(g, padded, weights, factor, offset, oy, out);
 }
 
 }  // namespace ctmq::engine::detail

@@ -1,7 +1,6 @@
 #include "ctmq/engine/epilogue.h"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
 #include "ctmq/engine/binary_conv.h"
@@ -15,16 +14,16 @@ ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot) 
   out.direction.resize(static_cast<size_t>(channels));
   for (int64_t c = 0; c < channels; ++c) {
     const size_t i = static_cast<size_t>(c);
-    const double slope = affine.scale[i] * affine.alpha[i];
-    auto positive = [&](int32_t dot) { return affine.value(c, dot) >= 0.0; };
-    if (slope == 0.0) {
+    const float slope = affine.factor[i];
+    auto positive = [&](int32_t dot) { return affine.value(c, dot) >= 0.f; };
+    if (slope == 0.f) {
       out.direction[i] = 0;
       out.threshold[i] = positive(0) ? 0 : 1;
       continue;
     }
     // value() is monotone in dot (each rounded operation is), so the dots giving +1 are those
-    // at or past one boundary: binary search for it.
-    const bool rising = slope > 0.0;
+    // at or past one boundary: binary search for it. A NaN slope gives -1 everywhere.
+    const bool rising = slope > 0.f;
     int32_t lo = -max_abs_dot;
     int32_t hi = max_abs_dot + 1;
     // rising: smallest dot that gives +1 (hi: none); falling: smallest dot that gives -1.
@@ -47,39 +46,11 @@ ChannelThreshold threshold_of(const ChannelAffine& affine, int32_t max_abs_dot) 
   return out;
 }
 
-void ChannelAffine::derive_float_terms(int32_t max_abs_dot) {
-  const size_t n = scale.size();
-  if (alpha.size() != n || beta.size() != n) {
-    throw std::invalid_argument("ChannelAffine: scale, alpha and beta differ in length");
-  }
-  factor.resize(n);
-  offset.resize(n);
-  margin.resize(n);
-  for (size_t c = 0; c < n; ++c) {
-    const double slope = scale[c] * alpha[c];
-    factor[c] = static_cast<float>(slope);
-    offset[c] = static_cast<float>(beta[c]);
-    // The float value's distance from the double one, residual aside: each of its two
-    // operations and the rounding of factor and offset add at most 2^-24 of these terms (2^-22
-    // in all); 2^-20 leaves a factor of four.
-    const double bound = 0x1p-20 * (max_abs_dot * std::fabs(slope) + std::fabs(beta[c]));
-    margin[c] = std::nextafter(static_cast<float>(bound), INFINITY);
-  }
-}
-
-bool exact_sign_bit(const ChannelAffine& affine, int64_t channel, int32_t dot,
-                    const float* residual) {
-  double v = affine.value(channel, dot);
-  if (residual != nullptr) v = v + static_cast<double>(*residual);
-  // Not (v >= 0): negative values and NaN give -1, as training's sign().
-  return !(v >= 0.0);
-}
-
 void affine_rows(KernelIsa isa, const ChannelAffine& affine, const int32_t* dots, int64_t pixels,
                  const float* residual, float* out, uint64_t* signs) {
   const int64_t channels = affine.channels();
-  if (static_cast<int64_t>(affine.margin.size()) != channels) {
-    throw std::logic_error("affine_rows: derive_float_terms() was not called");
+  if (static_cast<int64_t>(affine.offset.size()) != channels) {
+    throw std::logic_error("affine_rows: factor and offset differ in length");
   }
   if (isa == KernelIsa::kAvx2) {
     detail::affine_rows_avx2(affine, dots, pixels, residual, out, signs);

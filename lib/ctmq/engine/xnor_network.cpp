@@ -12,6 +12,7 @@
 
 #include "ctmq/core/errors.h"
 #include "ctmq/models/batch_norm.h"
+#include "ctmq/models/inference_form.h"
 #include "ctmq/models/quant_layers.h"
 
 namespace ctmq::engine {
@@ -59,34 +60,22 @@ std::vector<double> to_double_vector(const torch::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-/// An eval BatchNorm's gamma / sqrt(var + eps), in double.
-torch::Tensor batch_norm_alpha(const BatchNorm2dImpl& bn) {
-  torch::NoGradGuard no_grad;
-  return bn.weight.to(torch::kDouble) * bn.running_var.to(torch::kDouble).add(bn.eps()).rsqrt();
-}
-
-/// LibTorch's eval BatchNorm as y = x * alpha + beta in float, for the float layers.
+/// A float layer's eval BatchNorm as y = x * alpha + beta, in float.
 FloatBatchNorm float_batch_norm(const BatchNorm2dImpl& bn) {
-  torch::NoGradGuard no_grad;
-  const torch::Tensor alpha = batch_norm_alpha(bn).to(torch::kFloat);
-  const torch::Tensor beta = bn.bias.detach() - bn.running_mean * alpha;
-  return FloatBatchNorm{to_vector(alpha), to_vector(beta)};
+  const FoldedBatchNorm folded = fold_batch_norm(torch::Tensor(), bn);
+  return FloatBatchNorm{to_vector(folded.factor), to_vector(folded.offset)};
 }
 
-/// The same BatchNorm in double, for a binary layer's epilogue (scale left at 1).
-ChannelAffine batch_norm_affine(const BatchNorm2dImpl& bn) {
-  torch::NoGradGuard no_grad;
-  const torch::Tensor alpha = batch_norm_alpha(bn);
-  const torch::Tensor beta =
-      bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * alpha;
-  ChannelAffine affine;
-  affine.alpha = to_double_vector(alpha);
-  affine.beta = to_double_vector(beta);
-  affine.scale.assign(affine.alpha.size(), 1.0);
-  return affine;
+/// A float conv computed in double and its BatchNorm folded (the inference form's).
+DoubleConvLayer make_double_layer(const torch::Tensor& weight, const BatchNorm2dImpl& bn) {
+  const FoldedBatchNorm folded = fold_batch_norm(torch::Tensor(), bn);
+  // [out][in][ky][kx] -> [ky][kx][in][out]
+  return DoubleConvLayer{to_double_vector(weight.permute({2, 3, 1, 0})),
+                         to_double_vector(folded.factor), to_double_vector(folded.offset)};
 }
 
-/// Folds a W1A1 conv's weight scale and the BatchNorm after it into the epilogue.
+/// Folds a W1A1 conv's weight scale and the BatchNorm after it into the epilogue, as the
+/// inference form does (models/inference_form.h).
 BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl& conv,
                                   const BatchNorm2dImpl& bn) {
   torch::NoGradGuard no_grad;
@@ -98,24 +87,18 @@ BinaryConvLayer make_binary_layer(const std::string& name, const QuantConv2dImpl
   g.stride = conv.stride();
   g.pad = conv.padding();
   if (w.size(3) != g.kernel) throw Error("xnor engine: " + name + ": kernel is not square");
-  // A 1-bit weight is sign * scale per output channel (BinaryWeights; export keeps offset 0).
-  const torch::Tensor magnitude = w.abs().reshape({g.out_channels, -1});
-  const torch::Tensor scale = std::get<0>(magnitude.max(1));
-  if (!magnitude.eq(scale.unsqueeze(1)).all().item<bool>()) {
-    throw Error("xnor engine: " + name + ": weights are not +-scale per output channel");
+  const FoldedBatchNorm folded =
+      fold_batch_norm(binary_weight_scale(w, "xnor engine: " + name), bn);
+  if (folded.factor.size(0) != g.out_channels) {
+    throw Error("xnor engine: " + name + ": BatchNorm width differs from the conv's");
   }
   BinaryConvLayer layer;
   layer.name = name;
   layer.weights = pack_binary_weights(g, w.data_ptr<float>());
-  const int64_t channels = g.out_channels;
-  layer.affine = batch_norm_affine(bn);
-  layer.affine.scale = to_double_vector(scale);
-  if (static_cast<int64_t>(layer.affine.beta.size()) != channels) {
-    throw Error("xnor engine: " + name + ": BatchNorm width differs from the conv's");
-  }
-  const auto max_abs_dot = static_cast<int32_t>(g.kernel * g.kernel * g.channels);
-  layer.affine.derive_float_terms(max_abs_dot);
-  layer.threshold = threshold_of(layer.affine, max_abs_dot);
+  layer.affine.factor = to_vector(folded.factor);
+  layer.affine.offset = to_vector(folded.offset);
+  layer.threshold =
+      threshold_of(layer.affine, static_cast<int32_t>(g.kernel * g.kernel * g.channels));
   return layer;
 }
 
@@ -191,9 +174,11 @@ struct XnorNetwork::Block {
   bool has_downsample = false;
   BinaryConvLayer binary_downsample;  ///< basic blocks: a W1A1 1x1 conv + BatchNorm
   /// Bi-Real: avg-pool, then a 1x1 conv of the float input with the dequantized (+-scale)
-  /// weights, [in][out], and its BatchNorm.
+  /// weights, [in][out], and its BatchNorm: in double where the inference form computes it so.
   std::vector<float> float_downsample;
   FloatBatchNorm float_downsample_bn;
+  bool downsample_in_double = false;
+  DoubleConvLayer double_downsample;
   int64_t pool = 1;
 };
 
@@ -223,6 +208,7 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
   stem_bn_ = find_module<BatchNorm2dImpl>(modules, "bn1", true);
   fc_ = find_module<QuantLinearImpl>(modules, "fc", true);
   imagenet_stem_ = stem_conv_->weight().size(2) == 7;
+  const bool in_double = float_convs_in_double(*network_);
   if (stem_conv_->weight_bits() >= 32 && stem_conv_->activation_bits() >= 32) {
     torch::NoGradGuard no_grad;
     const torch::Tensor w = stem_conv_->weight().detach().to(torch::kFloat);
@@ -232,7 +218,11 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
     g.kernel = w.size(2);
     g.stride = stem_conv_->stride();
     g.pad = stem_conv_->padding();
-    if (w.size(3) == g.kernel && float_conv_bn_supported(isa_, g)) {
+    if (w.size(3) == g.kernel && in_double) {
+      direct_stem_ = double_stem_ = true;
+      stem_geometry_ = g;
+      stem_double_ = make_double_layer(w, *stem_bn_);
+    } else if (w.size(3) == g.kernel && float_conv_bn_supported(isa_, g)) {
       direct_stem_ = true;
       stem_geometry_ = g;
       stem_weights_ = to_vector(w.permute({2, 3, 1, 0}));
@@ -276,8 +266,13 @@ XnorNetwork::XnorNetwork(std::shared_ptr<QuantNetworkImpl> network, KernelIsa is
           }
           torch::NoGradGuard no_grad;
           const torch::Tensor w = down->weight().detach().to(torch::kFloat);
-          block.float_downsample = to_vector(w.reshape({w.size(0), w.size(1)}).t());
-          block.float_downsample_bn = float_batch_norm(*down_bn);
+          block.downsample_in_double = in_double;
+          if (in_double) {
+            block.double_downsample = make_double_layer(w, *down_bn);
+          } else {
+            block.float_downsample = to_vector(w.reshape({w.size(0), w.size(1)}).t());
+            block.float_downsample_bn = float_batch_norm(*down_bn);
+          }
         } else {
           if (!is_binary(*down)) throw Error("xnor engine: " + name + ".downsample is not W1A1");
           block.binary_downsample = make_binary_layer(name + ".downsample", *down, *down_bn);
@@ -413,17 +408,24 @@ XnorNetwork::Activation XnorNetwork::run_block(const Block& block, Activation z,
     auto t = Clock::now();
     const torch::Tensor pooled = block.pool > 1 ? avg_pool_nhwc(z.values, block.pool) : z.values;
     const int64_t n = pooled.size(0), h = pooled.size(1), w = pooled.size(2), c = pooled.size(3);
-    const int64_t out_channels = static_cast<int64_t>(block.float_downsample_bn.alpha.size());
-    shortcut = torch::empty({n, h, w, out_channels}, torch::kFloat);
-    const float* in = pooled.data_ptr<float>();
-    float* out = shortcut.data_ptr<float>();
-    const KernelIsa isa = isa_;
-    at::parallel_for(0, n * h, grain_for(w * c * out_channels), [&](int64_t begin, int64_t end) {
-      float_conv1x1_rows(isa, in + begin * w * c, (end - begin) * w, c,
-                         block.float_downsample.data(), out_channels,
-                         block.float_downsample_bn.alpha.data(),
-                         block.float_downsample_bn.beta.data(), out + begin * w * out_channels);
-    });
+    if (block.downsample_in_double) {
+      FloatConvGeometry g;
+      g.in_channels = c;
+      g.out_channels = static_cast<int64_t>(block.double_downsample.factor.size());
+      shortcut = double_conv(block.double_downsample, g, pooled.to(torch::kDouble));
+    } else {
+      const int64_t out_channels = static_cast<int64_t>(block.float_downsample_bn.alpha.size());
+      shortcut = torch::empty({n, h, w, out_channels}, torch::kFloat);
+      const float* in = pooled.data_ptr<float>();
+      float* out = shortcut.data_ptr<float>();
+      const KernelIsa isa = isa_;
+      at::parallel_for(0, n * h, grain_for(w * c * out_channels), [&](int64_t begin, int64_t end) {
+        float_conv1x1_rows(isa, in + begin * w * c, (end - begin) * w, c,
+                           block.float_downsample.data(), out_channels,
+                           block.float_downsample_bn.alpha.data(),
+                           block.float_downsample_bn.beta.data(), out + begin * w * out_channels);
+      });
+    }
     if (steps != nullptr) steps->push_back({block.name + ".downsample", "float", seconds_since(t)});
   }
   auto t = Clock::now();
@@ -442,9 +444,13 @@ torch::Tensor XnorNetwork::direct_stem(const torch::Tensor& images) {
   g.in_h = images.size(2);
   g.in_w = images.size(3);
   const int64_t p = g.pad;
-  torch::Tensor padded =
-      torch::zeros({n, g.in_h + 2 * p, g.in_w + 2 * p, g.in_channels}, torch::kFloat);
+  torch::Tensor padded = torch::zeros({n, g.in_h + 2 * p, g.in_w + 2 * p, g.in_channels},
+                                      double_stem_ ? torch::kDouble : torch::kFloat);
   padded.slice(1, p, p + g.in_h).slice(2, p, p + g.in_w).copy_(images.permute({0, 2, 3, 1}));
+  g.in_h += 2 * p;
+  g.in_w += 2 * p;
+  g.pad = 0;
+  if (double_stem_) return double_conv(stem_double_, g, padded);
   const int64_t oh = g.out_h(), ow = g.out_w(), oc = g.out_channels;
   torch::Tensor out = torch::empty({n, oh, ow, oc}, torch::kFloat);
   const float* in = padded.data_ptr<float>();
@@ -457,6 +463,28 @@ torch::Tensor XnorNetwork::direct_stem(const torch::Tensor& images) {
       float_conv_bn_row(isa, g, in + (row / oh) * image_floats, stem_weights_.data(),
                         stem_affine_.alpha.data(), stem_affine_.beta.data(), row % oh,
                         y + row * ow * oc);
+    }
+  });
+  return out;
+}
+
+torch::Tensor XnorNetwork::double_conv(const DoubleConvLayer& layer, FloatConvGeometry g,
+                                       const torch::Tensor& nhwc) {
+  // `nhwc` is double and already padded: g.pad is 0 here.
+  const int64_t n = nhwc.size(0);
+  g.in_h = nhwc.size(1);
+  g.in_w = nhwc.size(2);
+  const int64_t oh = g.out_h(), ow = g.out_w(), oc = g.out_channels;
+  torch::Tensor out = torch::empty({n, oh, ow, oc}, torch::kFloat);
+  const double* in = nhwc.data_ptr<double>();
+  float* y = out.data_ptr<float>();
+  const int64_t image_values = g.in_h * g.in_w * g.in_channels;
+  const KernelIsa isa = isa_;
+  const int64_t row_macs = ow * oc * g.kernel * g.kernel * g.in_channels;
+  at::parallel_for(0, n * oh, grain_for(row_macs), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      double_conv_affine_row(isa, g, in + (row / oh) * image_values, layer.weights.data(),
+                             layer.factor.data(), layer.offset.data(), row % oh, y + row * ow * oc);
     }
   });
   return out;

@@ -38,6 +38,14 @@ struct FloatBatchNorm {
   std::vector<float> beta;
 };
 
+/// A float conv of the inference form, computed in double and rounded to float once
+/// (double_conv_affine_row): weights [ky][kx][in][out], the BatchNorm folded.
+struct DoubleConvLayer {
+  std::vector<double> weights;
+  std::vector<double> factor;
+  std::vector<double> offset;
+};
+
 /// Wall time of one step of the plan, summed over the forwards since the last reset.
 struct StepTime {
   std::string name;
@@ -83,6 +91,9 @@ class XnorNetwork {
                   const float* residual, torch::Tensor* values, torch::Tensor* signs);
   torch::Tensor packed_signs(const torch::Tensor& values);
   torch::Tensor direct_stem(const torch::Tensor& images);
+  /// `layer` over a padded (N, H, W, C) tensor in double; float (N, OH, OW, O) out.
+  torch::Tensor double_conv(const DoubleConvLayer& layer, FloatConvGeometry g,
+                            const torch::Tensor& nhwc);
   /// The pooled features (N, C) before the classifier.
   torch::Tensor features(const torch::Tensor& images, Steps* steps);
 
@@ -94,12 +105,15 @@ class XnorNetwork {
   std::shared_ptr<QuantConv2dImpl> stem_conv_;
   std::shared_ptr<BatchNorm2dImpl> stem_bn_;
   std::shared_ptr<QuantLinearImpl> fc_;
-  /// The stem conv and its BatchNorm as one direct convolution (float_conv_bn_row), where the
-  /// ISA has one; else both run through LibTorch.
+  /// The stem conv and its BatchNorm as one direct convolution: in double where the inference
+  /// form computes it so (double_conv_affine_row), else in float (float_conv_bn_row) where the
+  /// ISA has one; otherwise both run through LibTorch, in the network's own form.
   bool direct_stem_ = false;
+  bool double_stem_ = false;
   FloatConvGeometry stem_geometry_;
   std::vector<float> stem_weights_;  ///< [ky][kx][in][out]
   FloatBatchNorm stem_affine_;
+  DoubleConvLayer stem_double_;
   /// The classifier as float_conv1x1_rows of the pooled features ([in][out] weights, scale 1,
   /// the bias as beta), where it is a float layer: LibTorch 1.13 from Debian sends it to its
   /// generic BLAS (about 1 GMAC/s: 0.5 ms per image for resnet18's 512 x 1000).

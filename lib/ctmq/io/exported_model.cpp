@@ -9,6 +9,7 @@
 #include "ctmq/core/errors.h"
 #include "ctmq/io/bit_packing.h"
 #include "ctmq/io/export_format.h"
+#include "ctmq/models/inference_form.h"
 #include "ctmq/models/quant_layers.h"
 #include "ctmq/quant/weight_quantizer.h"
 
@@ -90,7 +91,7 @@ torch::Tensor decode_layer(const nlohmann::json& layer, const BlobReader& blobs)
 
 }  // namespace
 
-ExportedModel ExportedModel::load(const std::string& path) {
+ExportedModel ExportedModel::load(const std::string& path, Form form) {
   const std::string bytes = read_file(path);
   ExportedModel model;
   try {
@@ -142,6 +143,7 @@ ExportedModel ExportedModel::load(const std::string& path) {
     // Quantizers re-check their calibration against the loaded buffers.
     model.network_->set_bits(bits.at("weights").get<int>(), bits.at("activations").get<int>());
     model.network_->eval();
+    if (form == Form::kInference) use_inference_form(*model.network_);
   } catch (const FormatError& e) {
     throw IoError(path + ": bad exported model: " + e.what());
   } catch (const nlohmann::json::exception& e) {

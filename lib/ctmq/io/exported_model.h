@@ -1,7 +1,9 @@
 #pragma once
 // Runs a network from an exported file alone: dequantized weights are rebuilt from the integer
 // codes and scales, the activation quantizers run as in training, BatchNorm uses its running
-// statistics. The logits equal the live network's eval-mode logits.
+// statistics. The logits equal the live network's eval-mode logits up to float round-off: a
+// W1A1 network runs in its inference form (models/inference_form.h), which the XNOR engine
+// reproduces bit for bit.
 
 #include <memory>
 #include <string>
@@ -15,9 +17,13 @@ namespace ctmq {
 
 class ExportedModel {
  public:
+  /// kInference: a W1A1 network in its inference form (the float path of `ctmq eval`);
+  /// kAsTrained: every layer as training computes it (`ctmq bench infer`'s LibTorch peer).
+  enum class Form { kInference, kAsTrained };
+
   /// Reads and checks an export_network file; a missing, truncated or malformed file throws
   /// IoError naming it.
-  static ExportedModel load(const std::string& path);
+  static ExportedModel load(const std::string& path, Form form = Form::kInference);
 
   /// Logits of images (N, in_channels, H, W), in eval mode without gradients.
   torch::Tensor forward(torch::Tensor x);

@@ -11,7 +11,23 @@ BatchNorm2dImpl::BatchNorm2dImpl(int64_t num_features, double eps, double moment
   num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kLong));
 }
 
+void BatchNorm2dImpl::set_folded(torch::Tensor factor, torch::Tensor offset) {
+  if (!factor.defined()) {
+    folded_factor_ = folded_offset_ = torch::Tensor();
+    return;
+  }
+  folded_factor_ = factor.to(torch::kDouble).reshape({1, -1, 1, 1});
+  folded_offset_ = offset.to(torch::kDouble).reshape({1, -1, 1, 1});
+}
+
 torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x) {
+  if (!is_training() && folded_factor_.defined()) {
+    if (x.scalar_type() == torch::kDouble) {
+      return x.mul(folded_factor_).add(folded_offset_).to(torch::kFloat);
+    }
+    // mul, then add: two kernels, so no fused multiply-add can round them as one.
+    return x.mul(folded_factor_.to(x.scalar_type())).add(folded_offset_.to(x.scalar_type()));
+  }
   if (!is_training()) {
     return torch::batch_norm(x, weight, bias, running_mean, running_var, false, momentum_, eps_,
                              /*cudnn_enabled=*/true);

@@ -21,6 +21,13 @@ class BatchNorm2dImpl : public torch::nn::Module {
   /// Installs (or, with nullptr, removes) the synchronised training-mode normalisation.
   void set_sync(std::shared_ptr<BatchNormSync> sync) { sync_ = std::move(sync); }
 
+  /// Inference form (models/inference_form.h): in eval mode, forward() computes
+  /// x * factor + offset per channel instead, two rounded operations: in float for a float x
+  /// (factor and offset rounded to float once), in double for a double x, whose result it
+  /// rounds to float once. `factor` and `offset` are double (C): the conv's weight scale and
+  /// this BatchNorm folded together (fold_batch_norm). Undefined tensors undo it.
+  void set_folded(torch::Tensor factor, torch::Tensor offset);
+
   int64_t num_features() const { return num_features_; }
   double eps() const { return eps_; }
 
@@ -35,6 +42,8 @@ class BatchNorm2dImpl : public torch::nn::Module {
   double eps_;
   double momentum_;
   std::shared_ptr<BatchNormSync> sync_;
+  torch::Tensor folded_factor_;  ///< (1, C, 1, 1), double
+  torch::Tensor folded_offset_;
 };
 TORCH_MODULE(BatchNorm2d);
 

@@ -1,6 +1,7 @@
 #include "ctmq/models/quant_layers.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace ctmq {
 namespace {
@@ -38,7 +39,31 @@ QuantConv2dImpl::QuantConv2dImpl(int64_t in_channels, int64_t out_channels, int6
   register_module("act_q", act_q_);
 }
 
+void QuantConv2dImpl::set_form(ConvForm form) {
+  if (form != ConvForm::kTraining && !prequantized_) {
+    throw std::logic_error("QuantConv2d::set_form: only for exported (prequantized) weights");
+  }
+  if (form == ConvForm::kSignCodes && weight_bits() != 1) {
+    throw std::logic_error("QuantConv2d::set_form: sign codes need 1-bit weights");
+  }
+  torch::NoGradGuard no_grad;
+  form_ = form;
+  form_weight_ =
+      form == ConvForm::kSignCodes
+          ? torch::where(weight_ < 0, torch::full_like(weight_, -1), torch::ones_like(weight_))
+      : form == ConvForm::kDouble ? weight_.to(torch::kDouble)
+                                  : torch::Tensor();
+}
+
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
+  if (form_ == ConvForm::kSignCodes) {
+    return torch::conv2d(act_q_->forward(x), form_weight_, {}, {stride_, stride_},
+                         {padding_, padding_});
+  }
+  if (form_ == ConvForm::kDouble) {
+    return torch::conv2d(act_q_->forward(x).to(torch::kDouble), form_weight_, {},
+                         {stride_, stride_}, {padding_, padding_});
+  }
   return torch::conv2d(act_q_->forward(x), quantized_weight(weight_), {}, {stride_, stride_},
                        {padding_, padding_});
 }

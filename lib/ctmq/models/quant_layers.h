@@ -54,6 +54,11 @@ class QuantLayer : public BitsAware {
   bool prequantized_ = false;
 };
 
+/// How a conv computes (models/inference_form.h): as in training; with the sign of its 1-bit
+/// weight (-1 or +1: at W1A1 every sum is an integer, exact in float whatever the order); or in
+/// double.
+enum class ConvForm { kTraining, kSignCodes, kDouble };
+
 /// A bias-free Conv2d (a BatchNorm follows) with quantized weights and input.
 class QuantConv2dImpl : public torch::nn::Module, public QuantLayer {
  public:
@@ -64,11 +69,15 @@ class QuantConv2dImpl : public torch::nn::Module, public QuantLayer {
   torch::Tensor weight() const override { return weight_; }
   int64_t stride() const { return stride_; }
   int64_t padding() const { return padding_; }
+  /// Sets the form of an exported (prequantized) layer; kTraining undoes it.
+  void set_form(ConvForm form);
 
  private:
   int64_t stride_;
   int64_t padding_;
   torch::Tensor weight_;
+  ConvForm form_ = ConvForm::kTraining;
+  torch::Tensor form_weight_;  ///< the weight set_form computes with
 };
 TORCH_MODULE(QuantConv2d);
 
