@@ -79,10 +79,13 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
   infer_command->add_option("--batch", infer->batch, "Images per forward")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  infer_command
-      ->add_option("--threads", infer->threads, "Threads of every engine (LibTorch's and xnor's)")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
+  CLI::Option* infer_threads =
+      infer_command
+          ->add_option("--threads", infer->threads,
+                       "Threads of every engine (LibTorch's and xnor's); without it, ctmq's own "
+                       "--threads where given, else 1")
+          ->check(CLI::Range(1, 4096))
+          ->capture_default_str();
   infer_command
       ->add_option("--size", infer->image_size,
                    "Image height and width (0: 224 for resnet18/34, 28 or 32 else)")
@@ -96,8 +99,13 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
       ->add_option("--engine", *engine_names, "float, xnor, or all (float first: the baseline)")
       ->check(CLI::IsMember({"float", "xnor", "all"}))
       ->capture_default_str();
-  on_run(infer_command, [infer, engine_names] {
+  on_run(infer_command, [infer, engine_names, infer_threads, &globals] {
     if (*engine_names != "all") infer->engines = {*engine_names};
+    // `ctmq --threads T bench infer` means T too (0, ctmq's default, is "all cores" for
+    // training; a benchmark's default stays one thread, the comparison's baseline).
+    if (infer_threads->count() == 0 && globals.runtime.threads > 0) {
+      infer->threads = globals.runtime.threads;
+    }
     print_json(bench_infer(*infer));
     return 0;
   });

@@ -57,6 +57,12 @@ void add_eval_command(CLI::App& app, GlobalOptions& globals) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--batch-size", flags->options.batch_size, "Batch size (0 = the spec's)")
       ->check(CLI::Range(0, 1000000));
+  command
+      ->add_option("--logits", flags->options.logits,
+                   "Also write every scored image's logits to this CSV file, one line per image "
+                   "in the split's order (shuffled for --split train): compare two engines' "
+                   "files line by line")
+      ->type_name("FILE");
   command->add_flag("--json", flags->json, "Print JSON");
   on_run(command, [flags, format, &globals] {
     flags->options.runtime = globals.runtime;

@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "run_ctmq.h"
+#include "support/prerequisite.h"
 
 namespace ctmq {
 namespace {
@@ -63,6 +69,17 @@ TEST(Cli, BenchInferRunsBothEnginesOnARandomW1A1Network) {
                           "\"layers\"", "\"layer3.2.conv2\"", "\"speedup_over_float\""}) {
     EXPECT_NE(result.output.find(key), std::string::npos) << key << "\n" << result.output;
   }
+  // ctmq's own --threads applies where bench infer's is not given; bench infer's wins.
+  auto global = run_ctmq(
+      "--threads 2 bench infer --random resnet20 --in-channels 1 --classes 10 --engine xnor "
+      "--seconds 0");
+  ASSERT_EQ(global.exit_code, 0) << global.output;
+  EXPECT_NE(global.output.find("\"threads\": 2"), std::string::npos) << global.output;
+  auto own = run_ctmq(
+      "--threads 2 bench infer --threads 1 --random resnet20 --in-channels 1 --classes 10 "
+      "--engine xnor --seconds 0");
+  ASSERT_EQ(own.exit_code, 0) << own.output;
+  EXPECT_NE(own.output.find("\"threads\": 1"), std::string::npos) << own.output;
   EXPECT_EQ(run_ctmq("bench infer --batch 1").exit_code, 2);  // needs --exported or --random
   EXPECT_EQ(run_ctmq("bench infer --random resnet20 --engine gpu").exit_code, 2);
   EXPECT_EQ(run_ctmq("bench infer --random resnet99").exit_code, 2);
@@ -92,6 +109,62 @@ TEST(Cli, BenchInferSaveRandomKeepsTheNetworkForOtherRuntimes) {
   EXPECT_EQ(misplaced.exit_code, 2);
   EXPECT_NE(misplaced.output.find("--save-random"), std::string::npos) << misplaced.output;
   EXPECT_FALSE(std::filesystem::exists(prefix + "-again.ctmqx"));
+}
+
+std::vector<std::vector<double>> read_logits_csv(const std::string& path) {
+  std::vector<std::vector<double>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<double> row;
+    std::stringstream fields(line);
+    std::string field;
+    while (std::getline(fields, field, ',')) row.push_back(std::stod(field));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// The criterion through the real binary: `eval --logits` of the float path and of the
+// XNOR engine on Fashion-MNIST test images, compared line by line: the same class and logits
+// within 1e-4 relative on every image.
+TEST(Cli, EvalLogitsOfBothEnginesAgreeOnEveryImage) {
+  CTMQ_REQUIRE(
+      std::filesystem::exists(std::string(CTMQ_FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz"),
+      "dataset-fashion-mnist (" CTMQ_FASHION_MNIST_DIR ")");
+  const std::string prefix = ::testing::TempDir() + "ctmq-cli-eval-logits";
+  auto saved = run_ctmq(
+      "bench infer --random resnet20 --block bireal --in-channels 1 --classes 10 --engine xnor "
+      "--seconds 0 --save-random " +
+      prefix);
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+  std::vector<std::vector<double>> logits[2];
+  const char* engines[2] = {"float", "xnor"};
+  for (int e = 0; e < 2; ++e) {
+    const std::string csv = prefix + "-" + engines[e] + ".csv";
+    auto scored = run_ctmq("eval --exported " + prefix + ".ctmqx --engine " + engines[e] +
+                           " --split test --limit 300 --logits " + csv +
+                           " --set data.root=" CTMQ_FASHION_MNIST_DIR);
+    ASSERT_EQ(scored.exit_code, 0) << scored.output;
+    logits[e] = read_logits_csv(csv);
+  }
+  ASSERT_EQ(logits[0].size(), 300u);
+  ASSERT_EQ(logits[1].size(), 300u);
+  for (size_t i = 0; i < 300; ++i) {
+    const auto& f = logits[0][i];
+    const auto& x = logits[1][i];
+    ASSERT_EQ(f.size(), 10u);
+    ASSERT_EQ(x.size(), 10u);
+    double scale = 0, worst = 0;
+    for (size_t c = 0; c < 10; ++c) {
+      scale = std::max(scale, std::fabs(f[c]));
+      worst = std::max(worst, std::fabs(f[c] - x[c]));
+    }
+    EXPECT_LE(worst, 1e-4 * scale) << "image " << i;
+    EXPECT_EQ(std::max_element(f.begin(), f.end()) - f.begin(),
+              std::max_element(x.begin(), x.end()) - x.begin())
+        << "image " << i;
+  }
 }
 
 TEST(Cli, PlanPrintsEveryShippedSpec) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
 #include "ctmq/engine/xnor_network.h"
@@ -41,6 +42,26 @@ DataSpec eval_data_spec(const EvalOptions& options) {
   if (options.workers >= 0) data.workers = options.workers;
   data.augment = false;
   return data;
+}
+
+/// One line per image, in the order the loader gave them, its logits comma-separated with 9
+/// significant digits (a float's value exactly), so that two engines' files can be compared
+/// line by line. Written atomically.
+void write_logits_csv(const std::string& path, const std::vector<torch::Tensor>& batches) {
+  write_file_atomic(path, [&](std::ostream& out) {
+    out.precision(9);
+    for (const torch::Tensor& batch : batches) {
+      const torch::Tensor logits = batch.to(torch::kFloat).contiguous();
+      const float* values = logits.data_ptr<float>();
+      for (int64_t i = 0; i < logits.size(0); ++i) {
+        for (int64_t c = 0; c < logits.size(1); ++c) {
+          if (c > 0) out << ',';
+          out << values[i * logits.size(1) + c];
+        }
+        out << '\n';
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -98,7 +119,17 @@ nlohmann::json evaluate(const EvalOptions& options) {
   DataLoader& loader = options.split == Split::kTrain                 ? *splits.train
                        : options.split == Split::kTest && splits.test ? *splits.test
                                                                       : *splits.val;
-  EvalMetrics metrics = evaluate_split(forward, loader, device, nullptr);
+  std::vector<torch::Tensor> logits;
+  auto scored = [&](const torch::Tensor& x) {
+    torch::Tensor out = forward(x);
+    if (!options.logits.empty()) logits.push_back(out.detach().cpu());
+    return out;
+  };
+  EvalMetrics metrics = evaluate_split(scored, loader, device, nullptr);
+  if (!options.logits.empty()) {
+    write_logits_csv(options.logits, logits);
+    result["logits"] = options.logits;
+  }
   result["split"] = choice_name(options.split);
   result["images"] = metrics.images;
   result["loss"] = metrics.loss;

@@ -29,6 +29,7 @@ struct EvalOptions {
   int64_t limit = -1;      ///< -1 = the spec's limit; 0 = all
   int64_t batch_size = 0;  ///< 0 = the spec's
   int64_t workers = -1;    ///< -1 = the spec's
+  std::string logits;      ///< where not empty: every image's logits, CSV (write_logits_csv)
 };
 
 /// Loss, Top-1, Top-5 and image count of a checkpoint or exported model on a split.
