@@ -143,7 +143,13 @@ ExportedModel ExportedModel::load(const std::string& path, Form form) {
     // Quantizers re-check their calibration against the loaded buffers.
     model.network_->set_bits(bits.at("weights").get<int>(), bits.at("activations").get<int>());
     model.network_->eval();
-    if (form == Form::kInference) use_inference_form(*model.network_);
+    if (form == Form::kInference) {
+      try {
+        use_inference_form(*model.network_);
+      } catch (const Error& e) {  // weights a W1A1 file cannot hold: name the file below
+        throw FormatError(e.what());
+      }
+    }
   } catch (const FormatError& e) {
     throw IoError(path + ": bad exported model: " + e.what());
   } catch (const nlohmann::json::exception& e) {
