@@ -198,10 +198,7 @@ struct StemCase {
   int64_t in_channels, out_channels, height, width, kernel, stride, pad;
 };
 
-class FloatConvBn : public ::testing::TestWithParam<StemCase> {};
-
-TEST_P(FloatConvBn, EqualsLibTorchUpToRoundOff) {
-  const StemCase& c = GetParam();
+engine::FloatConvGeometry geometry_of(const StemCase& c) {
   engine::FloatConvGeometry g;
   g.in_h = c.height;
   g.in_w = c.width;
@@ -210,6 +207,14 @@ TEST_P(FloatConvBn, EqualsLibTorchUpToRoundOff) {
   g.kernel = c.kernel;
   g.stride = c.stride;
   g.pad = c.pad;
+  return g;
+}
+
+class FloatConvBn : public ::testing::TestWithParam<StemCase> {};
+
+TEST_P(FloatConvBn, EqualsLibTorchUpToRoundOff) {
+  const StemCase& c = GetParam();
+  const engine::FloatConvGeometry g = geometry_of(c);
   if (!engine::float_conv_bn_supported(KernelIsa::kAvx2, g) || !engine::cpu_has_avx2()) {
     GTEST_SKIP() << "no AVX2";
   }
@@ -268,14 +273,7 @@ class DoubleConvAffine : public ::testing::TestWithParam<StemCase> {};
 
 TEST_P(DoubleConvAffine, EqualsLibTorchInDoubleRoundedOnce) {
   const StemCase& c = GetParam();
-  engine::FloatConvGeometry g;
-  g.in_h = c.height;
-  g.in_w = c.width;
-  g.in_channels = c.in_channels;
-  g.out_channels = c.out_channels;
-  g.kernel = c.kernel;
-  g.stride = c.stride;
-  g.pad = c.pad;
+  const engine::FloatConvGeometry g = geometry_of(c);
   torch::manual_seed(static_cast<uint64_t>(c.in_channels * 100 + c.width + 7));
   const torch::Tensor x = torch::randn({2, c.in_channels, c.height, c.width});
   const torch::Tensor w =
