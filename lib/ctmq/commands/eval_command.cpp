@@ -26,16 +26,14 @@ DataSpec eval_data_spec(const EvalOptions& options) {
       data.val_limit = 0;
     }
   }
+  // data.val_split's held-out split is always scored whole: --limit 0 ("all") asks for that.
   const bool held_out = options.split == Split::kVal && data.val_split > 0;
-  if (held_out && options.limit == 0) {
-    // "0 = all" is what the held-out split always scores.
-  } else if (options.limit >= 0) {
-    if (held_out) {
-      throw SpecError("--limit: the val split is data.val_split's " +
-                      std::to_string(data.val_split) +
-                      " held-out training images, which take no limit (score all of them, or "
-                      "--split train or test)");
-    }
+  if (held_out && options.limit > 0) {
+    throw SpecError("--limit: the val split is data.val_split's " + std::to_string(data.val_split) +
+                    " held-out training images, which take no limit (score all of them, or "
+                    "--split train or test)");
+  }
+  if (!held_out && options.limit >= 0) {
     (options.split == Split::kTrain ? data.train_limit : data.val_limit) = options.limit;
   }
   if (options.batch_size > 0) data.batch_size = options.batch_size;

@@ -13,11 +13,13 @@ BatchNorm2dImpl::BatchNorm2dImpl(int64_t num_features, double eps, double moment
 
 void BatchNorm2dImpl::set_folded(torch::Tensor factor, torch::Tensor offset) {
   if (!factor.defined()) {
-    folded_factor_ = folded_offset_ = torch::Tensor();
+    folded_factor_ = folded_offset_ = folded_factor_float_ = folded_offset_float_ = torch::Tensor();
     return;
   }
   folded_factor_ = factor.to(torch::kDouble).reshape({1, -1, 1, 1});
   folded_offset_ = offset.to(torch::kDouble).reshape({1, -1, 1, 1});
+  folded_factor_float_ = folded_factor_.to(torch::kFloat);
+  folded_offset_float_ = folded_offset_.to(torch::kFloat);
 }
 
 torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x) {
@@ -26,7 +28,7 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x) {
       return x.mul(folded_factor_).add(folded_offset_).to(torch::kFloat);
     }
     // mul, then add: two kernels, so no fused multiply-add can round them as one.
-    return x.mul(folded_factor_.to(x.scalar_type())).add(folded_offset_.to(x.scalar_type()));
+    return x.mul(folded_factor_float_).add(folded_offset_float_);
   }
   if (!is_training()) {
     return torch::batch_norm(x, weight, bias, running_mean, running_var, false, momentum_, eps_,

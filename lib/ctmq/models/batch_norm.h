@@ -44,6 +44,8 @@ class BatchNorm2dImpl : public torch::nn::Module {
   std::shared_ptr<BatchNormSync> sync_;
   torch::Tensor folded_factor_;  ///< (1, C, 1, 1), double
   torch::Tensor folded_offset_;
+  torch::Tensor folded_factor_float_;  ///< the same, rounded to float once
+  torch::Tensor folded_offset_float_;
 };
 TORCH_MODULE(BatchNorm2d);
 
