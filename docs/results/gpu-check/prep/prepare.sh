@@ -22,7 +22,7 @@ stubs=(libGLX.so.0 liblapack.so.3 libblas.so.3 libgdcmMSFF.so.3.0 libtiff.so.6 l
 python3 "$here/stubs.py" $dst/deps/lib $(printf "$L/%s " "${real[@]}") -- $(printf "$L/%s " "${stubs[@]}")
 # Gloo headers: gloo's current master (the wheel pins a recent commit), config.h written by hand.
 mkdir -p $dst/deps/include-gloo
-git --git-dir=/work/.mirror/facebookincubator+gloo/repo archive HEAD gloo | tar -x -C $dst/deps/include-gloo --wildcards 'gloo/*.h' 'gloo/*/*.h' 'gloo/*/*/*.h' 'gloo/config.h.in' 2>/dev/null || true
+git --git-dir=GLOO_GIT_DIR archive HEAD gloo | tar -x -C $dst/deps/include-gloo --wildcards 'gloo/*.h' 'gloo/*/*.h' 'gloo/*/*/*.h' 'gloo/config.h.in' 2>/dev/null || true
 sed -E 's/#cmakedefine01 ([A-Z_0-9]+)/#define \1 0/; s/@GLOO_VERSION_MAJOR@/0/; s/@GLOO_VERSION_MINOR@/5/; s/@GLOO_VERSION_PATCH@/0/' \
   $dst/deps/include-gloo/gloo/config.h.in > $dst/deps/include-gloo/gloo/config.h
 sed -i 's/#define GLOO_USE_CUDA 0/#define GLOO_USE_CUDA 1/; s/#define GLOO_HAVE_TRANSPORT_TCP 0/#define GLOO_HAVE_TRANSPORT_TCP 1/' $dst/deps/include-gloo/gloo/config.h
