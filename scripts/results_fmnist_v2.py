@@ -19,17 +19,15 @@ Definitions (also stated in docs/results.md):
                  run (the manifest's wall_seconds; the shared pretraining excluded). The
                  study's wall.json times only the script's last sitting.
 A claim "A beats B" holds when the 95% interval of the paired difference A - B over seeds lies
-above 0, is reversed when it lies below 0, and is not shown otherwise.
+above 0, is reversed when it lies below 0, and is not shown otherwise. That interval is per claim;
+the table also gives each claim's two-sided paired t-test p-value and its Holm adjustment over all
+the claims of CLAIMS, and a claim survives the adjustment when its adjusted p is below 0.05.
+Without matplotlib the summary is written and the plot is skipped.
 """
 import math
 import os
 import statistics
 import sys
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 # Version 1's readers: the run files have not changed shape.
 from results_fmnist import COPIED, cell, copy_run_files, finished, read_json, read_jsonl  # noqa: E402
@@ -107,6 +105,56 @@ def paired(a, b):
     return mean, (mean - half, mean + half), d
 
 
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b) (continued fraction, Lentz)."""
+    if x <= 0 or x >= 1:
+        return 0.0 if x <= 0 else 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1 - betainc(b, a, 1 - x)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log(1 - x)) / a
+    tiny = 1e-300
+    c, d, f = 1.0, 0.0, 1.0
+    for i in range(400):
+        m = i // 2
+        if i == 0:
+            num = 1.0
+        elif i % 2 == 0:
+            num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        else:
+            num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        d = 1 + num * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + num / c
+        c = c if abs(c) > tiny else tiny
+        f *= c * d
+        if abs(1 - c * d) < 1e-15:
+            break
+    return front * (f - 1)
+
+
+def t_test_p(d):
+    """Two-sided p-value of the paired t-test that the mean of d is 0 (None below 2 values)."""
+    if len(d) < 2:
+        return None
+    sd = statistics.stdev(d)
+    if sd == 0:
+        return 0.0
+    t = statistics.fmean(d) / (sd / math.sqrt(len(d)))
+    df = len(d) - 1
+    return betainc(df / 2, 0.5, df / (df + t * t))
+
+
+def holm(pvalues):
+    """Holm's step-down adjustment of a list of p-values (None entries left out)."""
+    ranked = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
+    adjusted, running = [None] * len(pvalues), 0.0
+    for rank, (p, i) in enumerate(ranked):
+        running = max(running, min(1.0, (len(ranked) - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
 def verdict(interval):
     if interval is None:
         return "not shown (one seed)"
@@ -147,19 +195,31 @@ def main(study, out):
                   f"{cell([x['test_top1'] for x in p])}, wall {cell([x['wall'] for x in p], 0)} s."]
     lines += ["", "Paired differences of final test Top-1 over the seeds both variants finished "
               "(95% interval: mean ± t(0.975, n-1) · sd / √n):", "",
-              "| claim | A - B | seeds | per seed | mean | 95% interval | verdict |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| claim | A - B | seeds | per seed | mean | 95% interval | verdict | p | "
+              f"Holm p ({len(CLAIMS)} claims) |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = []
     for a, b, claim in CLAIMS:
         common = [s for s in all_seeds if s in runs.get(a, {}) and s in runs.get(b, {})]
         if not common:
-            lines.append(f"| {claim} | {a} - {b} | - | - | - | - | not run yet |")
+            rows.append((claim, a, b, None))
             continue
-        mean, interval, d = paired([runs[a][s]["test_top1"] for s in common],
-                                   [runs[b][s]["test_top1"] for s in common])
+        rows.append((claim, a, b, common) + paired([runs[a][s]["test_top1"] for s in common],
+                                                   [runs[b][s]["test_top1"] for s in common]))
+    pvalues = [t_test_p(row[6]) if row[3] else None for row in rows]
+    adjusted = holm(pvalues)
+    for row, p, p_holm in zip(rows, pvalues, adjusted):
+        claim, a, b, common = row[:4]
+        if not common:
+            lines.append(f"| {claim} | {a} - {b} | - | - | - | - | not run yet | - | - |")
+            continue
+        mean, interval, d = row[4:]
         shown = f"[{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "-"
+        survives = "" if p_holm is None else (" (survives)" if p_holm < 0.05 else "")
         lines.append(f"| {claim} | {a} - {b} | {', '.join(s[4:] for s in common)} | "
                      f"{', '.join(f'{x:+.2f}' for x in d)} | {mean:+.2f} | {shown} | "
-                     f"{verdict(interval)} |")
+                     f"{verdict(interval)} | {'-' if p is None else f'{p:.3f}'} | "
+                     f"{'-' if p_holm is None else f'{p_holm:.2f}'}{survives} |")
     lines += ["", "Per seed (final test Top-1 / selected test Top-1 [stage]):", "",
               "| seed | " + " | ".join(v for v, _ in variants) + " |",
               "| --- |" + " --- |" * len(variants)]
@@ -175,7 +235,13 @@ def main(study, out):
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
     if pretrain:
-        plot(runs, pretrain, variants, os.path.join(out, "fmnist-v2-top1.png"))
+        try:
+            import matplotlib
+        except ImportError:
+            print("matplotlib is missing (Debian: python3-matplotlib): no plot", file=sys.stderr)
+        else:
+            matplotlib.use("Agg")
+            plot(runs, pretrain, variants, os.path.join(out, "fmnist-v2-top1.png"))
     for s in all_seeds:
         for variant in [v for v, _ in variants if s in runs[v]] + ["pretrain"]:
             src = os.path.join(study, s, variant)
@@ -186,6 +252,8 @@ def main(study, out):
 
 
 def plot(runs, pretrain, variants, path):
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(13, 5.5))
     seeds = list(pretrain)
     p_epochs = len(pretrain[seeds[0]]["curve"])
