@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The inference side-by-side of issue 15: LibTorch float, the XNOR engine and onnxruntime on the
+# The inference side-by-side: LibTorch float, the XNOR engine and onnxruntime on the
 # same networks, batch 1 and 16, one thread and two:
 #  - Bi-Real resnet18 at 224x224, W1A1 with random weights and trained-looking BatchNorm
 #    statistics (`ctmq bench infer --random`), kept once as .ctmqx and .onnx

@@ -26,7 +26,7 @@ constexpr int64_t kCachedActivationBytes = int64_t{1} << 20;
 /// what a fork and join cost while LibTorch's OpenMP workers still spin from the layer before;
 /// so only the smallest loops (a few rows) stay on one thread. 256 K kept resnet20 at batch 1
 /// on one thread: at two threads 16 K took it from 0.287 to 0.218 ms an image (best of three
-/// interleaved rounds, session 10) and changed no other row of the comparison.
+/// interleaved runs) and changed no other row of the comparison.
 int64_t grain_for(int64_t row_work) {
   constexpr int64_t kWorkPerThread = int64_t{1} << 14;
   return std::max<int64_t>(1, kWorkPerThread / std::max<int64_t>(1, row_work));
