@@ -10,6 +10,7 @@
 #include "ctmq/core/build_info.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/core/logging.h"
+#include "ctmq/platform/provenance.h"
 
 namespace ctmq::cli {
 namespace {
@@ -29,7 +30,6 @@ CLI::App* selected_command(CLI::App* app) {
 
 int run(int argc, char** argv) {
   CLI::App app{"ctmq: cyclic training of low-bit CNNs with multiple quantization steps (CTMQ)"};
-  app.set_version_flag("--version", build_info_text());
   app.require_subcommand(1);
   GlobalOptions globals;
   app.add_option("--threads", globals.runtime.threads, "LibTorch intra-op threads (0 = all cores)")
@@ -38,6 +38,16 @@ int run(int argc, char** argv) {
   app.add_option("--device", globals.runtime.device, "Device to train and evaluate on")
       ->transform(CLI::CheckedTransformer(cli::choice_map<DeviceKind>()))
       ->default_str("auto");
+  app.add_option("--numerics", globals.runtime.numerics,
+                 "reproducible: the same bits on every x86-64 CPU with AVX2 (kernels capped at "
+                 "AVX2; deterministic CUDA); native: the machine's fastest kernels. Default: a "
+                 "training spec's train.numerics, else reproducible")
+      ->transform(CLI::CheckedTransformer(cli::choice_map<NumericsMode>()));
+  // Defined after --numerics, whose value it reads: CLI11 runs flag callbacks in that order.
+  app.set_version_flag("--version", [&globals] {
+    apply_runtime_options(globals.runtime);
+    return build_info_text() + "\n" + provenance_text();
+  });
   app.add_option("--log-level", globals.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   app.add_option("--log-file", globals.log_file, "Also write the log to this file");

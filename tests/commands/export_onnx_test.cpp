@@ -186,18 +186,24 @@ void ExportCommand::check_onnx_export() {
     const nlohmann::json& same_input = results[2 * i];
     const nlohmann::json& own_input = results[2 * i + 1];
     std::cout << same_input.dump() << "\n" << own_input.at("top1") << std::endl;
-    // The bar: argmax on at least 99.9% of the images, logits within 1e-3 (relative to
-    // the largest logit where it exceeds 1). The float network meets it on every image. A
-    // quantized one cannot on all: onnxruntime's kernels round differently in every layer, and
-    // where that moves a value across a grid boundary the logits move by whole grid steps (the
-    // 1-ulp check above shows ctmq itself doing so). Those images may be up to 2%; measured: 28
-    // of 2,000 (W2A2) and 5 (W1A1), none with another argmax.
-    EXPECT_GE(same_input.at("argmax_agree").get<double>(), 0.999 * kImages) << same_input.dump();
+    // The float network: onnxruntime and LibTorch differ by float round-off alone, so every
+    // image's logits agree within 1e-3 (relative to the largest logit where it exceeds 1), and
+    // an argmax can differ only where the two largest logits lie within that round-off of each
+    // other: at most 0.1% of the images.
+    // A quantized network cannot agree on every image, on any CPU: onnxruntime's kernels
+    // (chosen by the CPU, as LibTorch's are) round differently in every layer, and where that
+    // moves a value across a grid boundary the logits move by whole grid steps (the 1-ulp check
+    // above shows ctmq itself doing so). Those images are bounded at 2%. Their argmax may
+    // change too; elsewhere the logits agree to round-off, so an argmax can differ only on
+    // them or on a near tie: the argmax bound is the crossing bound.
     const double within = same_input.at("images_within_tolerance").get<double>();
+    const double agree = same_input.at("argmax_agree").get<double>();
     if (ctmq_stage[i] == "pretrain") {
       EXPECT_EQ(within, kImages) << same_input.dump();
+      EXPECT_GE(agree, 0.999 * kImages) << same_input.dump();
     } else {
       EXPECT_GE(within, 0.98 * kImages) << same_input.dump();
+      EXPECT_GE(agree, 0.98 * kImages) << same_input.dump();
     }
     // The deployer's preparation from the metadata alone (uint8 / 255, mean, std) scores the
     // same Top-1 as `ctmq eval`, to the same 0.1%.

@@ -29,9 +29,10 @@ TEST(ResumeCompat, RunStoppedByAnOlderVersionFinishesWithItsUninterruptedMetrics
   std::filesystem::copy(fixture, run, std::filesystem::copy_options::recursive);
   // The run's own spec.json, as its user would resume it (the embedded demo spec has changed
   // since). Pinned to the CPU: the fixture's state and metrics are CPU ones, and a CUDA build
-  // would default to the GPU.
+  // would default to the GPU. The fixture was written on an AVX2-only CPU: the reproducible
+  // numerics mode computes as such a CPU does on any other.
   auto resumed =
-      run_ctmq("--device cpu --threads 2 train --resume --config " + run +
+      run_ctmq("--numerics reproducible --device cpu --threads 2 train --resume --config " + run +
                "/spec.json --set output_dir=" + run + " --set data.root=" CTMQ_FASHION_MNIST_DIR);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("pretrain: resuming at epoch 2, step 2"), std::string::npos)

@@ -11,6 +11,8 @@
 #include "ctmq/dist/bench_all_reduce.h"
 #include "ctmq/dist/dist_env.h"
 #include "ctmq/dist/process_group.h"
+#include "ctmq/platform/numerics.h"
+#include "ctmq/platform/provenance.h"
 #include "ctmq/train/device.h"
 #include "ctmq/train/optimizer_factory.h"
 
@@ -30,13 +32,16 @@ nlohmann::json bench_all_reduce_command(int64_t num_params, double bucket_mib, i
   nlohmann::json result = bench_all_reduce(*context, num_params, bucket_bytes, iters);
   result["benchmark"] = "allreduce";
   result["rank"] = context->rank();
+  add_provenance(result, context->device().str());
   return result;
 }
 
 nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& runtime, int64_t steps,
                            int bits) {
   using Clock = std::chrono::steady_clock;
+  pin_numerics(resolve_numerics(runtime, spec.train.numerics));
   torch::Device device = resolve_device(runtime.device, 0);
+
   DataSplits data = open_dataset(spec.data, spec.seed, 0, 1, 0, device.is_cuda());
   torch::manual_seed(static_cast<uint64_t>(spec.seed));
   auto network = make_network(network_config(spec.model, spec.quant, data.in_channels));
@@ -66,22 +71,26 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
     ++done;
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return {{"benchmark", "train"},
-          {"arch", choice_name(spec.model.arch)},
-          {"block", choice_name(spec.model.block)},
-          {"dataset", choice_name(spec.data.format)},
-          {"bits", bits},
-          {"batch_size", spec.data.batch_size},
-          {"workers", spec.data.workers},
-          {"threads", torch::get_num_threads()},
-          {"device", device.str()},
-          {"steps", steps},
-          {"seconds", seconds},
-          {"images_per_second", images / seconds}};
+  nlohmann::json result = {{"benchmark", "train"},
+                           {"arch", choice_name(spec.model.arch)},
+                           {"block", choice_name(spec.model.block)},
+                           {"dataset", choice_name(spec.data.format)},
+                           {"bits", bits},
+                           {"batch_size", spec.data.batch_size},
+                           {"workers", spec.data.workers},
+                           {"threads", torch::get_num_threads()},
+                           {"device", device.str()},
+                           {"steps", steps},
+                           {"seconds", seconds},
+                           {"images_per_second", images / seconds}};
+  add_provenance(result, device.str());
+  return result;
 }
 
 nlohmann::json bench_loader_command(const ExperimentSpec& spec, int64_t threads, int64_t images) {
-  return bench_loader(spec.data, threads, images);
+  nlohmann::json result = bench_loader(spec.data, threads, images);
+  add_provenance(result, "cpu");
+  return result;
 }
 
 }  // namespace ctmq

@@ -19,6 +19,7 @@
 #include "ctmq/io/export.h"
 #include "ctmq/io/exported_model.h"
 #include "ctmq/models/batch_norm.h"
+#include "ctmq/platform/provenance.h"
 #ifdef CTMQ_WITH_ONNX
 #include "ctmq/onnx/network_onnx.h"
 #endif
@@ -113,18 +114,6 @@ std::unique_ptr<InferencePeer> make_peer(const std::string& name,
   if (name == "float") return std::make_unique<FloatPeer>(std::move(model));
   if (name == "xnor") return std::make_unique<XnorPeer>(std::move(model));
   throw SpecError("bench infer: unknown engine '" + name + "' (float or xnor)");
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
 }
 
 int64_t default_image_size(const ExportedModel& model) {
@@ -260,16 +249,18 @@ nlohmann::json bench_infer(const InferBenchOptions& options) {
     peers.push_back(result);
   }
   const nlohmann::json& network = model->description().at("network");
-  return {{"benchmark", "infer"},
-          {"exported", options.exported.empty() ? "random" : options.exported},
-          {"network", network},
-          {"w_bits", model->weight_bits()},
-          {"a_bits", model->activation_bits()},
-          {"batch", options.batch},
-          {"threads", torch::get_num_threads()},
-          {"image_size", size},
-          {"cpu", {{"model", cpu_model()}, {"avx2", engine::cpu_has_avx2()}}},
-          {"engines", peers}};
+  nlohmann::json result = {{"benchmark", "infer"},
+                           {"exported", options.exported.empty() ? "random" : options.exported},
+                           {"network", network},
+                           {"w_bits", model->weight_bits()},
+                           {"a_bits", model->activation_bits()},
+                           {"batch", options.batch},
+                           {"threads", torch::get_num_threads()},
+                           {"image_size", size},
+                           {"engine_isa", engine::kernel_isa_name(engine::best_kernel_isa())},
+                           {"engines", peers}};
+  add_provenance(result, "cpu");
+  return result;
 }
 
 }  // namespace ctmq

@@ -9,6 +9,8 @@
 #include "ctmq/engine/xnor_network.h"
 #include "ctmq/io/checkpoint_network.h"
 #include "ctmq/io/exported_model.h"
+#include "ctmq/platform/numerics.h"
+#include "ctmq/platform/provenance.h"
 #include "ctmq/spec/spec_keys.h"
 #include "ctmq/train/device.h"
 #include "ctmq/train/evaluator.h"
@@ -65,6 +67,8 @@ void write_logits_csv(const std::string& path, const std::vector<torch::Tensor>&
 }  // namespace
 
 nlohmann::json evaluate(const EvalOptions& options) {
+  // A spec given with --config computes as its training did.
+  if (options.spec) pin_numerics(resolve_numerics(options.runtime, options.spec->train.numerics));
   torch::Device device = resolve_device(options.runtime.device, 0);
   std::function<torch::Tensor(const torch::Tensor&)> forward;
   std::shared_ptr<QuantNetworkImpl> network;
@@ -133,6 +137,7 @@ nlohmann::json evaluate(const EvalOptions& options) {
   result["loss"] = metrics.loss;
   result["top1"] = metrics.top1;
   result["top5"] = metrics.top5;
+  add_provenance(result, device.str());
   return result;
 }
 

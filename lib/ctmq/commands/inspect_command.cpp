@@ -32,8 +32,15 @@ std::string inspect_to_text(const nlohmann::json& inspected) {
   out << "checkpoint  " << inspected["path"].get<std::string>() << " ("
       << inspected["file_bytes"].get<int64_t>() << " bytes)\n";
   for (const char* key : {"experiment", "stage", "phase", "cycle", "w_bits", "a_bits", "epochs",
-                          "spec_hash", "ctmq_version", "dataset"}) {
+                          "spec_hash", "ctmq_version", "dataset", "numerics"}) {
     if (meta.contains(key)) out << "  " << key << ": " << meta[key].dump() << "\n";
+  }
+  if (meta.contains("hardware") && meta["hardware"].is_object()) {
+    const auto& hw = meta["hardware"];
+    out << "  trained on: " << hw.value("cpu_model", "?") << ", ATen "
+        << hw.value("aten_cpu_capability", "?") << ", oneDNN " << hw.value("onednn_isa", "?")
+        << ", " << hw.value("threads", 0) << " threads, LibTorch " << hw.value("libtorch", "?")
+        << ", " << hw.value("device", "?") << "\n";
   }
   if (meta.contains("network")) out << "  network: " << meta["network"].dump() << "\n";
   if (meta.contains("final")) out << "  final: " << meta["final"].dump() << "\n";

@@ -6,10 +6,12 @@
 
 #include "ctmq/core/allocator.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/platform/numerics.h"
 
 namespace ctmq {
 
 void apply_runtime_options(const RuntimeOptions& options) {
+  pin_numerics(options.numerics.value_or(NumericsMode::kReproducible));
   if (options.device == DeviceKind::kCuda && !torch::cuda::is_available()) {
     throw SpecError("--device cuda: this LibTorch build or machine has no CUDA device");
   }

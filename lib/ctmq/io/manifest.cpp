@@ -81,6 +81,9 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
           {"spec_hash", manifest.spec_hash},
           {"ctmq_version", manifest.ctmq_version},
           {"build", build_info_json()},  // the binary that last wrote the manifest
+          {"numerics",
+           manifest.numerics.empty() ? nlohmann::json(nullptr) : nlohmann::json(manifest.numerics)},
+          {"hardware", manifest.hardware},  // the machine that last wrote it
           {"stages", stages}};
 }
 
@@ -90,6 +93,9 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
     manifest.name = doc.at("name").get<std::string>();
     manifest.spec_hash = doc.at("spec_hash").get<std::string>();
     manifest.ctmq_version = doc.at("ctmq_version").get<std::string>();
+    const nlohmann::json numerics = doc.value("numerics", nlohmann::json());
+    if (!numerics.is_null()) manifest.numerics = numerics.get<std::string>();
+    manifest.hardware = doc.value("hardware", nlohmann::json());
     for (const auto& entry : doc.at("stages")) {
       StageRecord record;
       Stage& s = record.stage;

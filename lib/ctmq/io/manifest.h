@@ -48,6 +48,10 @@ struct Manifest {
   std::string name;
   std::string spec_hash;
   std::string ctmq_version;
+  /// The numerics mode the run computes in ("reproducible", "native"); empty in manifests
+  /// written before the mode existed.
+  std::string numerics;
+  nlohmann::json hardware;  ///< provenance_json() of the process that last wrote it
   std::vector<StageRecord> stages;
 
   StageRecord* find(const std::string& id);

@@ -10,6 +10,8 @@ nlohmann::json stage_checkpoint_meta(const RunMeta& run, const StageRecord& reco
   return {{"format", "ctmq-checkpoint"},
           {"ctmq_version", CTMQ_VERSION},
           {"build", build_info_json()},
+          {"numerics", run.numerics},
+          {"hardware", run.hardware},
           {"experiment", run.experiment},
           {"spec_hash", run.spec_hash},
           {"seed", run.seed},

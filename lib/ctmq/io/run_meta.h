@@ -19,6 +19,8 @@ struct RunMeta {
   DataFormat dataset = DataFormat::kFashionMnist;
   int64_t image_size = 0;
   NetworkConfig network;
+  std::string numerics = "reproducible";  ///< the numerics mode the run computes in
+  nlohmann::json hardware;                ///< provenance_json() of the process that trains
 };
 
 /// The metadata of `record`'s checkpoint: format and version, the run, the network, and the

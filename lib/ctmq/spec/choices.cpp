@@ -31,6 +31,8 @@ CTMQ_CHOICES(DistBackend, {DistBackend::kAuto, "auto"}, {DistBackend::kGloo, "gl
              {DistBackend::kNccl, "nccl"}, {DistBackend::kNone, "none"})
 CTMQ_CHOICES(DeviceKind, {DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"},
              {DeviceKind::kCuda, "cuda"})
+CTMQ_CHOICES(NumericsMode, {NumericsMode::kReproducible, "reproducible"},
+             {NumericsMode::kNative, "native"})
 
 #undef CTMQ_CHOICES
 

@@ -33,6 +33,10 @@ enum class DeviceKind { kAuto, kCpu, kCuda };
 /// --dist-backend: `auto` is NCCL for a CUDA device (where compiled in), else Gloo; `none`
 /// ignores the environment's torchrun/Slurm variables and trains as one process.
 enum class DistBackend { kAuto, kGloo, kNccl, kNone };
+/// `reproducible`: every CPU with AVX2 computes as an AVX2-only one does (bit-identical results
+/// across CPU generations), and CUDA runs deterministic algorithms without TF32; `native`: the
+/// fastest kernels of the machine.
+enum class NumericsMode { kReproducible, kNative };
 
 /// Every name of an enum, in documentation order.
 template <typename E>

@@ -94,8 +94,9 @@ struct DistillSpec {
   DistillStages stages{};
 };
 
-/// Engine settings that do not change the experiment's result on CPU.
+/// How the experiment is computed: settings that change no more than float round-off.
 struct TrainSpec {
+  NumericsMode numerics{};
   AmpMode amp{};  ///< CUDA only
   bool channels_last{};
   int64_t log_interval{};     ///< steps between plain log lines when stderr is not a terminal

@@ -346,6 +346,13 @@ std::vector<SpecKey> build_keys() {
       "depth's (the last of steps.bits).")));
 
   keys.push_back(runtime_only(choice(
+      "/train/numerics", [](ExperimentSpec& s) -> NumericsMode& { return s.train.numerics; },
+      NumericsMode::kReproducible,
+      "reproducible: bit-identical metrics and checkpoints on every x86-64 CPU with AVX2 "
+      "(LibTorch's CPU kernels capped at AVX2; on CUDA, deterministic algorithms and no TF32); "
+      "native: the machine's fastest kernels. The global --numerics flag overrides it; a run "
+      "resumes only under the mode it started with.")));
+  keys.push_back(runtime_only(choice(
       "/train/amp", [](ExperimentSpec& s) -> AmpMode& { return s.train.amp; }, AmpMode::kOff,
       "Mixed precision on CUDA: autocast to bf16, or fp16 with dynamic loss scaling. "
       "On a CPU run it is switched off with a warning.")));

@@ -1,6 +1,7 @@
 #include "ctmq/train/device.h"
 
 #include "ctmq/core/errors.h"
+#include "ctmq/platform/numerics.h"
 
 namespace ctmq {
 
@@ -10,6 +11,7 @@ torch::Device resolve_device(DeviceKind requested, int64_t local_rank) {
     throw SpecError("--device cuda: this LibTorch build or machine has no CUDA device");
   }
   if (requested == DeviceKind::kCpu || !cuda) return torch::Device(torch::kCPU);
+  apply_cuda_numerics(pinned_numerics());
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
 }

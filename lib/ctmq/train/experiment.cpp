@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -17,6 +18,8 @@
 #include "ctmq/io/manifest.h"
 #include "ctmq/io/run_lock.h"
 #include "ctmq/io/run_meta.h"
+#include "ctmq/platform/numerics.h"
+#include "ctmq/platform/provenance.h"
 #include "ctmq/spec/spec_parser.h"
 #include "ctmq/train/device.h"
 #include "ctmq/train/mixed_precision.h"
@@ -47,9 +50,10 @@ bool selected(const Stage& stage, const TrainOptions& options) {
 /// Loads the manifest of an earlier run of this spec, or starts a new one. A run directory of
 /// another spec is refused without --force: its checkpoints would silently mix experiments.
 Manifest open_manifest(const RunPaths& paths, const ExperimentSpec& spec, const StagePlan& plan,
-                       const TrainOptions& options) {
+                       const TrainOptions& options, NumericsMode numerics) {
   const std::string hash = spec_hash(spec);
   Manifest fresh = make_manifest(spec.name, hash, plan);
+  fresh.numerics = choice_name(numerics);
   if (!fs::exists(paths.manifest())) {
     if (options.require_resume) {
       throw Error("--resume: " + paths.manifest() + " does not exist; nothing to resume");
@@ -61,6 +65,13 @@ Manifest open_manifest(const RunPaths& paths, const ExperimentSpec& spec, const 
     throw SpecError("run directory " + paths.root + " belongs to a different spec (hash " +
                     old.spec_hash + ", this spec " + hash +
                     "); choose another output_dir or pass --force to reuse it");
+  }
+  // Manifests from before the mode existed name none, and resume under either.
+  const bool trained_before = std::any_of(old.stages.begin(), old.stages.end(), [](auto& r) {
+    return r.status != StageStatus::kPending || r.epochs_done > 0;
+  });
+  if (!old.numerics.empty() && old.numerics != fresh.numerics && trained_before && !options.force) {
+    throw SpecError(numerics_mismatch_message(paths.root, old.numerics, numerics));
   }
   // Keep what was done for every stage whose definition did not change.
   for (auto& record : fresh.stages) {
@@ -113,6 +124,9 @@ void load_initial_weights(QuantNetworkImpl& network, const StageRecord& record,
 }  // namespace
 
 void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
+  // First: LibTorch fixes its kernels at its first operation.
+  const NumericsMode numerics = resolve_numerics(options.runtime, spec.train.numerics);
+  pin_numerics(numerics);
   install_stop_handlers();
   const bool single = options.dist_backend == DistBackend::kNone;
   DistEnv env = single ? DistEnv{} : detect_dist_env_from_process();
@@ -140,7 +154,8 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                     " but " + spec.data.root + " has " + std::to_string(data.num_classes) +
                     " classes");
   }
-  Manifest manifest = open_manifest(paths, spec, plan, options);
+  Manifest manifest = open_manifest(paths, spec, plan, options, numerics);
+  manifest.hardware = provenance_json(device.str());
   auto done = [&](const Stage& stage) {
     const StageRecord* record = manifest.find(stage.id);
     return record && record->status == StageStatus::kDone && fs::exists(paths.checkpoint(stage.id));
@@ -163,6 +178,10 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   spdlog::info("ctmq {} | run {} | spec {} | device {} | threads {} | rank {}/{} ({})",
                CTMQ_VERSION, paths.root, options.spec_source, device.str(), at::get_num_threads(),
                dist->rank(), dist->world_size(), env.source);
+  spdlog::info("numerics {} | ATen {} | oneDNN {} | CPU {}", manifest.numerics,
+               manifest.hardware.value("aten_cpu_capability", "?"),
+               manifest.hardware.value("onednn_isa", "?"),
+               manifest.hardware.value("cpu_model", "?"));
 
   spdlog::info("data: {} training and {} validation images per process{}, {} classes",
                data.train->num_samples(), data.val->num_samples(),
@@ -183,8 +202,9 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   }
   const StateDict random_init = module_state(*network);
 
-  RunMeta run_meta{spec.name,        manifest.spec_hash, spec.seed,
-                   spec.data.format, data.image_size,    config};
+  RunMeta run_meta{spec.name,         manifest.spec_hash, spec.seed,
+                   spec.data.format,  data.image_size,    config,
+                   manifest.numerics, manifest.hardware};
   StageEnvironment stage_env{
       paths, device, *dist, data, *network, run_meta, [&] { save_manifest(paths, manifest); }};
   stage_env.amp = resolve_amp(spec.train.amp, device);
