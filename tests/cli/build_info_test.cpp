@@ -58,7 +58,10 @@ TEST(BuildInfo, VersionPrintsCommitTreeStateAndLibTorch) {
   std::smatch match;
   const std::regex expected(
       "ctmq [0-9]+\\.[0-9]+\\.[0-9]+\ngit commit ([0-9a-f]{40} \\((clean|dirty)\\)|unknown)\n"
-      "LibTorch [0-9]+\\.[0-9]+\\.[0-9]+.*\n");
+      "LibTorch [0-9]+\\.[0-9]+\\.[0-9]+.*\n"
+      // This machine, in the numerics mode the command computes in.
+      "CPU .+\nnumerics reproducible: ATen AVX2, oneDNN (avx2|unknown), BLAS .+\n"
+      "threads [0-9]+\n");
   ASSERT_TRUE(std::regex_match(result.output, match, expected)) << result.output;
   const std::string commit = result.output.substr(result.output.find("commit ") + 7, 40);
   if (fs::exists(std::string(CTMQ_SOURCE_DIR) + "/.git")) {
