@@ -20,7 +20,7 @@ void add_export_command(CLI::App& app, GlobalOptions& /*globals*/) {
   command->add_option("--checkpoint", flags->checkpoint, "Checkpoint to export")
       ->required()
       ->check(CLI::ExistingFile);
-  command->add_option("--out", flags->out, "Output file")->required();
+  command->add_option("--out", flags->out, "Output file (not the checkpoint itself)")->required();
   const std::map<std::string, ExportFormat> formats = {{"native", ExportFormat::kNative},
                                                        {"onnx", ExportFormat::kOnnx}};
   command

@@ -1,4 +1,5 @@
-// `ctmq inspect`: a checkpoint's metadata, per-layer bit depths and parameter counts.
+// `ctmq inspect`: a checkpoint's or export's metadata, per-layer bit depths and parameter
+// counts; an ONNX model's graph and metadata.
 
 #include <iostream>
 #include <memory>
@@ -13,8 +14,11 @@ void add_inspect_command(CLI::App& app, GlobalOptions& /*globals*/) {
     bool json = false;
   };
   auto flags = std::make_shared<InspectFlags>();
-  CLI::App* command = app.add_subcommand("inspect", "Print a checkpoint's metadata and layers");
-  command->add_option("checkpoint", flags->checkpoint, "Checkpoint file")
+  CLI::App* command =
+      app.add_subcommand("inspect", "Print a checkpoint's or exported model's metadata and layers");
+  command
+      ->add_option("checkpoint", flags->checkpoint,
+                   "A checkpoint, a native export or an ONNX model (`ctmq export`)")
       ->required()
       ->check(CLI::ExistingFile);
   command->add_flag("--json", flags->json, "Print JSON");

@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "ctmq/commands/class_check.h"
+#include "ctmq/commands/deploy_metadata.h"
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
 #include "ctmq/data/dataset_factory.h"
+#include "ctmq/data/dataset_info.h"
 #include "ctmq/engine/xnor_network.h"
 #include "ctmq/io/checkpoint_network.h"
 #include "ctmq/io/exported_model.h"
@@ -64,6 +67,12 @@ void write_logits_csv(const std::string& path, const std::vector<torch::Tensor>&
   });
 }
 
+std::vector<std::string> recorded_class_names(const nlohmann::json& deployment) {
+  const auto names = deployment.find("class_names");
+  if (names == deployment.end() || !names->is_array()) return {};
+  return names->get<std::vector<std::string>>();
+}
+
 }  // namespace
 
 nlohmann::json evaluate(const EvalOptions& options) {
@@ -76,6 +85,7 @@ nlohmann::json evaluate(const EvalOptions& options) {
   std::shared_ptr<engine::XnorNetwork> xnor;
   nlohmann::json result;
   int64_t in_channels = 0;
+  ModelClasses model_classes;
   if (options.engine == InferenceEngine::kXnor && options.exported.empty()) {
     throw SpecError("--engine xnor runs exported models: give --exported");
   }
@@ -87,6 +97,8 @@ nlohmann::json evaluate(const EvalOptions& options) {
     result["checkpoint"] = options.checkpoint;
     result["stage"] = checkpoint.meta.value("stage", "");
     in_channels = network->config().in_channels;
+    model_classes = {"checkpoint " + options.checkpoint, network->config().num_classes,
+                     recorded_class_names(deployment_json(checkpoint.meta, network->config()))};
   } else {
     exported = std::make_shared<ExportedModel>(ExportedModel::load(options.exported));
     // Exported models are CPU deployments: the xnor engine is CPU code, and the float path is
@@ -107,10 +119,22 @@ nlohmann::json evaluate(const EvalOptions& options) {
     }
     result["exported"] = options.exported;
     in_channels = exported->config().in_channels;
+    model_classes = {"exported model " + options.exported, exported->config().num_classes,
+                     recorded_class_names(exported->deployment())};
   }
   DataSpec data = eval_data_spec(options);
+  // Before any image is read: the class folders' names are a directory listing.
+  const std::vector<std::string> data_names = data::dataset_class_names(data);
+  DataClasses data_classes{data.root + " (" + choice_name(data.format) + ")",
+                           static_cast<int64_t>(data_names.size()), data_names};
+  check_model_classes(model_classes, data_classes);
+  if (options.spec) check_spec_classes(model_classes, options.spec->model.num_classes);
   const int64_t seed = options.spec ? options.spec->seed : 1;
   DataSplits splits = open_dataset(data, seed, 0, 1, data.batch_size, device.is_cuda());
+  if (splits.num_classes != data_classes.count) {
+    data_classes.count = splits.num_classes;
+    check_model_classes(model_classes, data_classes);
+  }
   if (splits.in_channels != in_channels) {
     throw SpecError("the model takes " + std::to_string(in_channels) + "-channel images but " +
                     data.root + " has " + std::to_string(splits.in_channels) + " channels");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ctmq/core/errors.h"
+#include "ctmq/data/dataset_info.h"
 #include "ctmq/data/image_folder_source.h"
 #include "ctmq/data/rng.h"
 #include "ctmq/data/tensor_source.h"
@@ -46,6 +47,7 @@ struct NativeSources {
   std::shared_ptr<const SampleSource> train_plain;  ///< the same images, eval transform
   std::shared_ptr<const SampleSource> val;          ///< the dataset's validation/test split
   int64_t num_classes = 0;
+  std::vector<std::string> class_names;
   int64_t bad_train = 0;
   int64_t bad_val = 0;
 };
@@ -59,6 +61,7 @@ NativeSources open_imagenet(const DataSpec& spec, bool with_val) {
       std::make_shared<ImageFolderIndex>(scan_image_folder(spec.root, "train", classes, options));
   sources.bad_train = report_scan_bad_files(*train, spec);
   sources.num_classes = static_cast<int64_t>(classes.size());
+  sources.class_names = classes;
   sources.train = std::make_shared<ImageFolderSource>(train, ImageTransform::kTrain,
                                                       spec.image_size, spec.resize);
   sources.train_plain = std::make_shared<ImageFolderSource>(train, ImageTransform::kEval,
@@ -85,6 +88,8 @@ NativeSources open_small(const DataSpec& spec, bool with_val) {
   };
   ImageTensorSet train = read(true);
   sources.num_classes = train.num_classes;
+  const auto& names = builtin_class_names(spec.format);
+  if (static_cast<int64_t>(names.size()) == sources.num_classes) sources.class_names = names;
   const int64_t padding = spec.augment ? spec.crop_padding : 0;
   const std::string train_name = spec.root + " (" + choice_name(spec.format) + " train)";
   // Both sources share the image tensor.
@@ -116,6 +121,7 @@ DatasetSources open_sources(const DataSpec& spec, bool with_val) {
                                                               : open_small(spec, with_val);
   DatasetSources sources;
   sources.num_classes = native.num_classes;
+  sources.class_names = native.class_names;
   sources.bad_train = native.bad_train;
   sources.bad_val = native.bad_val;
   sources.train = native.train;
@@ -162,6 +168,7 @@ DataSplits open_dataset(const DataSpec& spec, int64_t seed, int64_t rank, int64_
     splits.test = std::make_unique<DataLoader>(sources.test, val, sources.bad_val);
   }
   splits.num_classes = sources.num_classes;
+  splits.class_names = sources.class_names;
   splits.in_channels = sources.train->channels();
   splits.image_size = sources.train->height();
   return splits;

@@ -20,6 +20,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "ctmq/data/data_loader.h"
 #include "ctmq/spec/spec.h"
@@ -31,6 +33,7 @@ struct DataSplits {
   std::unique_ptr<DataLoader> val;
   std::unique_ptr<DataLoader> test;  ///< null without data.val_split
   int64_t num_classes = 0;
+  std::vector<std::string> class_names;  ///< in label order (data/dataset_info.h); may be empty
   int64_t in_channels = 0;
   int64_t image_size = 0;
 };
@@ -49,7 +52,8 @@ struct DatasetSources {
   std::shared_ptr<const SampleSource> train, val;
   std::shared_ptr<const SampleSource> test;  ///< null without data.val_split
   int64_t num_classes = 0;
-  int64_t bad_train = 0;  ///< files left out at scan time
+  std::vector<std::string> class_names;  ///< in label order; may be empty
+  int64_t bad_train = 0;                 ///< files left out at scan time
   int64_t bad_val = 0;
 };
 

@@ -33,7 +33,8 @@ class BlobWriter {
   std::string blobs_;
 };
 
-std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& config) {
+std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& config,
+                      const nlohmann::json& deployment) {
   torch::NoGradGuard no_grad;
   BlobWriter blobs;
   nlohmann::json layers = nlohmann::json::array();
@@ -83,13 +84,14 @@ std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& conf
   for (const auto& p : network.named_parameters()) add_tensor(p.key(), p.value());
   for (const auto& b : network.named_buffers()) add_tensor(b.key(), b.value());
 
-  const nlohmann::json header = {
+  nlohmann::json header = {
       {"format", "ctmq-export"},
       {"version", kExportVersion},
       {"network", network_config_to_json(config)},
       {"bits", {{"weights", network.weight_bits()}, {"activations", network.activation_bits()}}},
       {"layers", layers},
       {"tensors", tensors}};
+  if (!deployment.is_null()) header["deployment"] = deployment;
   std::string text = header.dump();
   while ((kExportMagicSize + 8 + text.size()) % 8 != 0) text.push_back(' ');
   std::string out(kExportMagic, kExportMagicSize);
@@ -105,10 +107,10 @@ std::string serialize(const QuantNetworkImpl& network, const NetworkConfig& conf
 }  // namespace
 
 void export_network(const QuantNetworkImpl& network, const NetworkConfig& config,
-                    const std::string& out_path) {
+                    const std::string& out_path, const nlohmann::json& deployment) {
   std::string bytes;
   try {
-    bytes = serialize(network, config);
+    bytes = serialize(network, config, deployment);
   } catch (const Error& e) {
     throw IoError(out_path + ": cannot export: " + e.what());
   } catch (const c10::Error& e) {
@@ -117,9 +119,10 @@ void export_network(const QuantNetworkImpl& network, const NetworkConfig& config
   write_file_atomic(out_path, bytes);
 }
 
-ExportSizes export_sizes(const QuantNetworkImpl& network, const NetworkConfig& config) {
+ExportSizes export_sizes(const QuantNetworkImpl& network, const NetworkConfig& config,
+                         const nlohmann::json& deployment) {
   ExportSizes sizes;
-  sizes.exported_bytes = static_cast<int64_t>(serialize(network, config).size());
+  sizes.exported_bytes = static_cast<int64_t>(serialize(network, config, deployment).size());
   for (const auto& p : network.parameters()) sizes.float_bytes += p.numel() * 4;
   for (const auto& b : network.buffers()) sizes.float_bytes += b.numel() * b.element_size();
   return sizes;

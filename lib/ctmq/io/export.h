@@ -5,15 +5,19 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "ctmq/models/network.h"
 
 namespace ctmq {
 
 /// Writes `network` at its current depths to `out_path` atomically; throws IoError naming the
 /// file. Codes are taken from the weight quantizers, so ExportedModel reproduces the network's
-/// eval-mode logits.
+/// eval-mode logits. `deployment` (commands/deploy_metadata.h: class names, input size, resize,
+/// normalisation), where not null, is the header's "deployment" object.
 void export_network(const QuantNetworkImpl& network, const NetworkConfig& config,
-                    const std::string& out_path);
+                    const std::string& out_path,
+                    const nlohmann::json& deployment = nlohmann::json());
 
 /// Sizes for the report: the exported file vs. the float state (every parameter and buffer).
 struct ExportSizes {
@@ -25,6 +29,7 @@ struct ExportSizes {
 };
 
 /// The sizes export_network would produce, without writing anything.
-ExportSizes export_sizes(const QuantNetworkImpl& network, const NetworkConfig& config);
+ExportSizes export_sizes(const QuantNetworkImpl& network, const NetworkConfig& config,
+                         const nlohmann::json& deployment = nlohmann::json());
 
 }  // namespace ctmq

@@ -9,9 +9,11 @@
 // The header holds the NetworkConfig ("network"), the stage depths ("bits"), one entry per
 // conv/linear layer ("layers": the weight's integer codes and its per-group scale and offset,
 // w = code * scale + offset, and the input quantizer), and every other parameter or buffer
-// ("tensors": BatchNorm, biases, PACT alpha, LSQ steps). A blob reference is {dtype, shape,
-// offset, nbytes} with dtype one of float32, int64, int16, int8, uint8 and offset relative to
-// the blob region. A layer's "encoding" says how its codes are stored:
+// ("tensors": BatchNorm, biases, PACT alpha, LSQ steps), and what a deployment feeds the network
+// ("deployment", optional: class names, input size, resize, normalisation, channels; see
+// commands/deploy_metadata.h; readers that do not know it ignore it). A blob reference is {dtype,
+// shape, offset, nbytes} with dtype one of float32, int64, int16, int8, uint8 and offset relative
+// to the blob region. A layer's "encoding" says how its codes are stored:
 //   "bits"     b = 1: one bit per weight (1 = +1, 0 = -1), LSB first, as uint8 bytes;
 //   "packed"   b = 2..8 (version 2): code + 2^(b-1) in b bits, LSB first, weight after weight
 //              in row-major order, as uint8 bytes (the last byte zero-padded);

@@ -33,6 +33,11 @@ class ExportedModel {
   int activation_bits() const { return network_->activation_bits(); }
   /// The JSON header: network, bits, layers and tensors.
   const nlohmann::json& description() const { return header_; }
+  /// The header's "deployment" object (class names, input size, resize, normalisation), or an
+  /// empty object for a file written without one.
+  nlohmann::json deployment() const {
+    return header_.value("deployment", nlohmann::json::object());
+  }
   /// The network with dequantized weights, in eval mode (the XNOR engine reads its layers).
   std::shared_ptr<QuantNetworkImpl> network() const { return network_; }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,9 +22,12 @@ struct RunMeta {
   NetworkConfig network;
   std::string numerics = "reproducible";  ///< the numerics mode the run computes in
   nlohmann::json hardware;                ///< provenance_json() of the process that trains
+  int64_t resize = 0;  ///< data.resize: the ImageNet layout's shorter side before the crop
+  std::vector<std::string> class_names;  ///< in label order; empty where the data names none
 };
 
-/// The metadata of `record`'s checkpoint: format and version, the run, the network, and the
+/// The metadata of `record`'s checkpoint: format and version, the run, the network, what a
+/// deployment feeds it (input size, resize, normalisation, channels, class names), and the
 /// stage with its metrics.
 nlohmann::json stage_checkpoint_meta(const RunMeta& run, const StageRecord& record);
 

@@ -203,4 +203,31 @@ void check_onnx_model(const std::string& bytes) {
   }
 }
 
+OnnxModelSummary read_onnx_summary(const std::string& bytes) {
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes) || !model.has_graph()) {
+    throw Error("not an ONNX model (protobuf parse failed)");
+  }
+  OnnxModelSummary summary;
+  summary.ir_version = model.ir_version();
+  for (const auto& opset : model.opset_import()) {
+    if (opset.domain().empty() || opset.domain() == "ai.onnx") summary.opset = opset.version();
+  }
+  summary.producer = model.producer_name();
+  if (!model.producer_version().empty()) summary.producer += " " + model.producer_version();
+  for (const auto& prop : model.metadata_props()) {
+    summary.metadata.emplace_back(prop.key(), prop.value());
+  }
+  const onnx::GraphProto& graph = model.graph();
+  std::set<std::string> constants;
+  for (const auto& t : graph.initializer()) constants.insert(t.name());
+  for (const auto& input : graph.input()) {
+    if (!constants.count(input.name())) summary.inputs.push_back(input.name());
+  }
+  for (const auto& output : graph.output()) summary.outputs.push_back(output.name());
+  summary.nodes = graph.node_size();
+  summary.initializers = graph.initializer_size();
+  return summary;
+}
+
 }  // namespace ctmq

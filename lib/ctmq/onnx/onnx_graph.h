@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ctmq {
@@ -72,5 +73,20 @@ class OnnxGraphBuilder {
 
 /// Runs the ONNX checker on a serialized model; throws Error with its message.
 void check_onnx_model(const std::string& bytes);
+
+/// What `ctmq inspect` shows of an ONNX model.
+struct OnnxModelSummary {
+  int64_t ir_version = 0;
+  int64_t opset = 0;                                          ///< of the default domain
+  std::string producer;                                       ///< name and version
+  std::vector<std::pair<std::string, std::string>> metadata;  ///< metadata_props, in order
+  std::vector<std::string> inputs;  ///< graph inputs, initializers left out
+  std::vector<std::string> outputs;
+  int64_t nodes = 0;
+  int64_t initializers = 0;
+};
+
+/// Reads a serialized model; throws Error when the bytes do not parse as ONNX.
+OnnxModelSummary read_onnx_summary(const std::string& bytes);
 
 }  // namespace ctmq

@@ -202,9 +202,9 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   }
   const StateDict random_init = module_state(*network);
 
-  RunMeta run_meta{spec.name,         manifest.spec_hash, spec.seed,
-                   spec.data.format,  data.image_size,    config,
-                   manifest.numerics, manifest.hardware};
+  RunMeta run_meta{
+      spec.name, manifest.spec_hash, spec.seed,         spec.data.format, data.image_size,
+      config,    manifest.numerics,  manifest.hardware, spec.data.resize, data.class_names};
   StageEnvironment stage_env{
       paths, device, *dist, data, *network, run_meta, [&] { save_manifest(paths, manifest); }};
   stage_env.amp = resolve_amp(spec.train.amp, device);
