@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "ctmq/core/errors.h"
+#include "ctmq/data/image_decode.h"
+#include "ctmq/data/jpeg_region_decode.h"
 #include "support/prerequisite.h"
 #include "test_image_tree.h"
 
@@ -46,6 +48,50 @@ TEST(DataCheck, ReportsCountsAndEveryBadFileWithItsReason) {
   std::ostringstream text;
   print_data_check(text, report);
   EXPECT_NE(text.str().find("junk.jpg: cannot be decoded"), std::string::npos) << text.str();
+}
+
+TEST(DataCheck, AJpegWithCorruptDataIsBadWithLibjpegsReason) {
+  CTMQ_REQUIRE(data::jpeg_region_decoding_available(), "libjpeg-turbo headers (libjpeg-dev)");
+  TempDir root;
+  test::write_jpeg(root / "train/n01/a.jpg");
+  test::write_scrambled_jpeg(root / "train/n01/scrambled.jpg");
+  test::write_jpeg(root / "val/n01/v.jpg");
+  // OpenCV decodes it without an error: only libjpeg's warnings tell.
+  EXPECT_FALSE(data::decode_image(test::read_bytes(root / "train/n01/scrambled.jpg")).empty());
+  const DataCheckReport report = check_dataset(root.path(), DataFormat::kImageNet, "", 1);
+  EXPECT_FALSE(report.ok());
+  const auto& train = report.splits[0];
+  EXPECT_EQ(train.images, 1);
+  ASSERT_EQ(train.bad_files.size(), 1u);
+  EXPECT_EQ(fs::path(train.bad_files[0].path).filename(), "scrambled.jpg");
+  EXPECT_EQ(train.bad_files[0].reason.rfind("libjpeg: Corrupt JPEG data", 0), 0u)
+      << train.bad_files[0].reason;
+  // The clean files (and a CMYK one, which libjpeg reads without a warning) are good.
+  test::write_bytes(root / "train/n01/cmyk.jpg", test::cmyk_jpeg_bytes());
+  EXPECT_EQ(check_dataset(root.path(), DataFormat::kImageNet, "", 1).splits[0].images, 2);
+}
+
+TEST(DataCheck, AFolderNotInImageNetLayoutGetsAFormatHint) {
+  TempDir root;
+  test::write_bytes(root / "train-images-idx3-ubyte.gz", {0x1f, 0x8b});
+  DataCheckReport report = check_dataset(root.path(), DataFormat::kImageNet, "", 1);
+  EXPECT_NE(report.hint.find("not in ImageNet layout"), std::string::npos) << report.hint;
+  EXPECT_NE(report.hint.find("pass --format fashion-mnist"), std::string::npos) << report.hint;
+  std::ostringstream text;
+  print_data_check(text, report);
+  EXPECT_NE(text.str().find("hint: "), std::string::npos) << text.str();
+  EXPECT_EQ(to_json(report)["hint"], report.hint);
+
+  TempDir other;
+  test::write_bytes(other / "data_batch_1.bin", {0});
+  EXPECT_NE(check_dataset(other.path(), DataFormat::kImageNet, "", 1).hint.find("--format cifar10"),
+            std::string::npos);
+  fs::remove(other / "data_batch_1.bin");
+  EXPECT_NE(check_dataset(other.path(), DataFormat::kImageNet, "", 1).hint.find("pass --format"),
+            std::string::npos);
+  // An ImageNet tree with a problem gets none.
+  test::write_jpeg(other / "train/n01/a.jpg");
+  EXPECT_EQ(check_dataset(other.path(), DataFormat::kImageNet, "", 1).hint, "");
 }
 
 TEST(DataCheck, MissingSplitIsReportedNotThrown) {

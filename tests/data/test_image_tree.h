@@ -123,6 +123,26 @@ inline void write_truncated_jpeg(const std::string& path) {
   write_bytes(path, bytes);
 }
 
+/// A real JPEG whose entropy-coded body (after the SOS segment) is overwritten in its middle
+/// half with junk: markers, size and EOI are intact, so only decoding the data finds it.
+inline void write_scrambled_jpeg(const std::string& path, int width = 96, int height = 64) {
+  std::vector<uint8_t> bytes;
+  cv::imencode(".jpg", make_image(width, height), bytes, {cv::IMWRITE_JPEG_QUALITY, 95});
+  size_t body = 0;
+  for (size_t i = 2; i + 3 < bytes.size(); ++i) {
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xDA) {
+      body = i + 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+      break;
+    }
+  }
+  if (body == 0) throw std::runtime_error("no SOS marker in the encoded JPEG");
+  const size_t length = bytes.size() - 2 - body;  // up to the EOI marker
+  for (size_t i = body + length / 4; i < body + 3 * length / 4; ++i) {
+    bytes[i] = static_cast<uint8_t>((i * 151 + 17) % 0xFF);  // never 0xFF: no stray marker
+  }
+  write_bytes(path, bytes);
+}
+
 /// Passes the cheap scan-time checks (JPEG magic, EOI at the end) but does not decode.
 inline void write_undecodable_jpeg(const std::string& path) {
   std::vector<uint8_t> bytes = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02};

@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "ctmq/core/errors.h"
 #include "ctmq/data/image_decode.h"
+#include "ctmq/data/jpeg_data_check.h"
 #include "ctmq/data/sample_source.h"
 #include "ctmq/data/small_datasets.h"
 
 namespace ctmq {
 namespace {
+
+namespace fs = std::filesystem;
 
 /// Decodes every indexed image; the ones that fail move to the bad files.
 void decode_all(const data::ImageFolderIndex& index, int64_t threads, DataCheckSplit& split) {
@@ -22,6 +26,10 @@ void decode_all(const data::ImageFolderIndex& index, int64_t threads, DataCheckS
       try {
         const auto bytes = data::read_file_bytes(index.path(i));
         std::string reason = data::check_image_bytes(bytes);
+        if (reason.empty() &&
+            data::sniff_image_kind(bytes.data(), bytes.size()) == data::ImageKind::kJpeg) {
+          reason = data::jpeg_data_problem(bytes);
+        }
         if (reason.empty() && data::decode_image(bytes).empty()) reason = "cannot be decoded";
         reasons[i] = reason;
       } catch (const data::BadSampleError& e) {
@@ -69,6 +77,34 @@ void check_imagenet(DataCheckReport& report, const std::string& val_labels, int6
   report.num_classes = static_cast<int64_t>(classes.size());
 }
 
+/// For a folder that is not in ImageNet layout: the --format its files suggest.
+std::string format_hint(const std::string& root) {
+  const fs::path dir(root);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::exists(dir / "train", ec) || fs::exists(dir / "val", ec)) {
+    return "";
+  }
+  auto has = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      if (fs::exists(dir / name, ec)) return true;
+    }
+    return false;
+  };
+  const std::string layout = root +
+                             " is not in ImageNet layout (train/<class>/<image> and "
+                             "val/<class>/<image>)";
+  if (has({"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"})) {
+    return layout + "; it holds Fashion-MNIST files: pass --format fashion-mnist";
+  }
+  if (has({"cifar-10-batches-bin", "data_batch_1.bin"})) {
+    return layout + "; it holds CIFAR-10 files: pass --format cifar10";
+  }
+  if (has({"cifar-100-binary", "train.bin"})) {
+    return layout + "; it holds CIFAR-100 files: pass --format cifar100";
+  }
+  return layout + "; for another dataset pass --format (fashion-mnist, cifar10, cifar100)";
+}
+
 void check_small(DataCheckReport& report) {
   const bool fmnist = report.format == DataFormat::kFashionMnist;
   for (const std::string name : {"train", "val"}) {
@@ -107,6 +143,7 @@ DataCheckReport check_dataset(const std::string& root, DataFormat format,
   report.format = format;
   if (format == DataFormat::kImageNet) {
     check_imagenet(report, val_labels, threads);
+    report.hint = format_hint(root);
   } else {
     check_small(report);
   }
@@ -119,6 +156,7 @@ nlohmann::json to_json(const DataCheckReport& report) {
   j["format"] = choice_name(report.format);
   j["num_classes"] = report.num_classes;
   j["ok"] = report.ok();
+  if (!report.hint.empty()) j["hint"] = report.hint;
   j["splits"] = nlohmann::json::array();
   for (const auto& split : report.splits) {
     nlohmann::json s;
@@ -145,6 +183,7 @@ void print_data_check(std::ostream& out, const DataCheckReport& report) {
     for (const auto& bad : split.bad_files)
       out << "    bad: " << bad.path << ": " << bad.reason << "\n";
   }
+  if (!report.hint.empty()) out << "  hint: " << report.hint << "\n";
   out << (report.ok() ? "OK\n" : "PROBLEMS FOUND\n");
 }
 

@@ -28,6 +28,9 @@ struct DataCheckReport {
   DataFormat format = DataFormat::kImageNet;
   int64_t num_classes = 0;
   std::vector<DataCheckSplit> splits;
+  /// Checked as ImageNet layout, a folder with neither train/ nor val/: which --format to pass
+  /// ("" otherwise).
+  std::string hint;
   /// True when no split has a structural problem and no file is bad.
   bool ok() const;
 };
