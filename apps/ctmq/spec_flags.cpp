@@ -23,12 +23,14 @@ ExperimentSpec SpecFlags::resolve(bool check_paths) const {
   options.check_paths = check_paths;
   ExperimentSpec spec = config.empty() ? default_spec(options) : load_spec(config, options);
   // The plan's own checks (distill.teacher against the plan's stages) are spec errors too, and
-  // name the file as the parser's do.
+  // name the file, or the --set that gave the value, as the parser's do.
   try {
     make_stage_plan(spec);
   } catch (const SpecError& e) {
-    throw SpecError((config.empty() ? std::string("<embedded default spec>") : config) + ": " +
-                    e.what());
+    const std::string message = e.what();
+    const std::string path = message.substr(0, message.find(':'));
+    const std::string file = config.empty() ? std::string("<embedded default spec>") : config;
+    throw SpecError(spec_value_source(path, overrides, file) + ": " + message);
   }
   return spec;
 }

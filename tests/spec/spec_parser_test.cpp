@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
@@ -118,6 +119,54 @@ TEST(SpecParser, NumberOutOfRangeIsASpecErrorNamingFileAndPath) {
   std::string in_list = error_of(kMinimal, no_paths({"steps.bits=[4,-1e400]"}));
   EXPECT_NE(in_list.find("/steps/bits/1: number -1e400 is out of range"), std::string::npos)
       << in_list;
+}
+
+TEST(SpecParser, IntegersBeyondSixtyFourBitsAndNegativeSeedsAreErrors) {
+  // nlohmann reads 2^64 - 1 as an unsigned integer; stored in the int64_t seed it became -1.
+  const std::string max = "9223372036854775807";
+  for (const std::string seed : {"18446744073709551615", "9223372036854775808"}) {
+    const std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+      "root": "/tmp"}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]},
+      "seed": )" + seed + "}");
+    EXPECT_NE(
+        error.find("spec.json: /seed: expected an integer of at most " + max + ", got " + seed),
+        std::string::npos)
+        << error;
+    const std::string in_set = error_of(kMinimal, no_paths({"seed=" + seed}));
+    EXPECT_NE(in_set.find("--set seed=" + seed + ": /seed: expected an integer of at most"),
+              std::string::npos)
+        << in_set;
+  }
+  const std::string negative = error_of(kMinimal, no_paths({"seed=-1"}));
+  EXPECT_NE(negative.find("--set seed=-1: /seed: expected a value at least 0, got -1"),
+            std::string::npos)
+      << negative;
+  const std::string in_list = error_of(kMinimal, no_paths({"steps.bits=[18446744073709551615]"}));
+  EXPECT_NE(in_list.find("/steps/bits/0: expected an integer of at most " + max), std::string::npos)
+      << in_list;
+  EXPECT_EQ(parse_spec(kMinimal, "spec.json", no_paths({"seed=" + max})).seed,
+            std::numeric_limits<int64_t>::max());
+}
+
+TEST(SpecParser, SetErrorsNameTheOverrideNotTheSpecFile) {
+  const std::string error =
+      error_of(kMinimal, no_paths({"data.batch_size=abc", "optimizer.lr=0.1", "optimizer.lr=-1"}));
+  EXPECT_NE(
+      error.find("--set data.batch_size=abc: /data/batch_size: expected integer, got \"abc\""),
+      std::string::npos)
+      << error;
+  // Of two --set of one key, the later one gave the value.
+  EXPECT_NE(error.find("--set optimizer.lr=-1: /optimizer/lr"), std::string::npos) << error;
+  EXPECT_EQ(error.find("spec.json"), std::string::npos) << error;
+  const std::string ladder = error_of(kMinimal, no_paths({"steps.bits=[2,3]"}));
+  EXPECT_NE(ladder.find("--set steps.bits=[2,3]: /steps/bits/1: the ladder must be strictly"),
+            std::string::npos)
+      << ladder;
+  // What the file itself gets wrong is still the file's.
+  const std::string file = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
+    "root": "/tmp", "batch_size": "x"}, "model": {"arch": "resnet20"}, "steps": {"bits": [1]}})",
+                                    no_paths({"seed=3"}));
+  EXPECT_NE(file.find("spec.json: /data/batch_size: expected integer"), std::string::npos) << file;
 }
 
 TEST(SpecParser, DuplicateKeysAreErrorsListedWithTheOtherProblems) {
@@ -277,7 +326,9 @@ TEST(SpecParser, DistillTemperatureHasAFloat32SafeLowerBound) {
   // logits / T and T^2 in float32: 1e-300 became a NaN loss at the first step.
   for (const char* tiny : {"distill.temperature=1e-300", "distill.temperature=0.0009"}) {
     const std::string error = error_of(kMinimal, no_paths({tiny}));
-    EXPECT_NE(error.find("spec.json: /distill/temperature"), std::string::npos) << error;
+    EXPECT_NE(error.find("--set " + std::string(tiny) + ": /distill/temperature"),
+              std::string::npos)
+        << error;
     EXPECT_NE(error.find("0.001"), std::string::npos) << error;
   }
   EXPECT_EQ(error_of(kMinimal, no_paths({"distill.temperature=0.001"})), "");

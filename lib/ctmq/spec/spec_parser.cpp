@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -25,11 +26,17 @@ std::string describe(const json& value) {
   return dumped;
 }
 
-/// Problems are gathered, not thrown one by one, so that a user fixes a spec in one pass.
+/// Problems are gathered, not thrown one by one, so that a user fixes a spec in one pass. Each
+/// names where the bad value came from: the spec file, or the --set that gave it.
 class Problems {
  public:
-  explicit Problems(std::string source) : source_(std::move(source)) {}
+  Problems(std::string source, const std::vector<std::string>& overrides)
+      : source_(std::move(source)), overrides_(overrides) {}
   void add(const std::string& path, const std::string& message) {
+    lines_.push_back(spec_value_source(path, overrides_, source_) + ": " + path + ": " + message);
+  }
+  /// A problem of the file's text itself (a key given twice), whatever --set changed after.
+  void add_in_file(const std::string& path, const std::string& message) {
     lines_.push_back(source_ + ": " + path + ": " + message);
   }
   void throw_if_any() const {
@@ -41,8 +48,18 @@ class Problems {
 
  private:
   std::string source_;
+  const std::vector<std::string>& overrides_;
   std::vector<std::string> lines_;
 };
+
+/// "/data/batch_size" for "data.batch_size=64"; "" when the text has no "=".
+std::string override_path(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) return "";
+  std::string path = "/" + assignment.substr(0, eq);
+  std::replace(path.begin(), path.end(), '.', '/');
+  return path;
+}
 
 std::set<std::string> section_paths() {
   std::set<std::string> sections;
@@ -90,8 +107,22 @@ std::string range_text(const SpecKey& key) {
   return out.str();
 }
 
+/// An integer that fits the int64_t every integer key is stored in. nlohmann reads integers up
+/// to 2^64 - 1 as unsigned; stored, 18446744073709551615 would become -1.
 bool is_integer(const json& value) {
-  return value.is_number_integer();
+  return value.is_number_integer() &&
+         !(value.is_number_unsigned() &&
+           value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+}
+
+/// "expected integer, got ..." (`expected` as the key's type says it) or, for an integer too
+/// large to store, says so.
+std::string not_an_integer(const json& value, const std::string& expected = "expected integer") {
+  if (value.is_number_integer()) {
+    return "expected an integer of at most " + std::to_string(std::numeric_limits<int64_t>::max()) +
+           ", got " + value.dump();
+  }
+  return expected + ", got " + describe(value);
 }
 
 /// Checks one leaf against its declaration; true when it may be assigned.
@@ -132,7 +163,8 @@ bool check_leaf(const SpecKey& key, const json& value, Problems& problems) {
       const bool integral = key.type == KeyType::kInt || key.type == KeyType::kOptionalInt;
       bool ok = integral ? is_integer(value) : value.is_number();
       if (!ok) {
-        problems.add(key.path, expected + ", got " + describe(value));
+        problems.add(key.path, integral ? not_an_integer(value, expected)
+                                        : expected + ", got " + describe(value));
         return false;
       }
       double number = value.get<double>();
@@ -151,7 +183,7 @@ bool check_leaf(const SpecKey& key, const json& value, Problems& problems) {
       for (size_t i = 0; i < value.size(); ++i) {
         const std::string element_path = key.path + "/" + std::to_string(i);
         if (!is_integer(value[i])) {
-          problems.add(element_path, "expected integer, got " + describe(value[i]));
+          problems.add(element_path, not_an_integer(value[i]));
           ok = false;
         } else if (!in_range(key, value[i].get<double>())) {
           problems.add(element_path,
@@ -232,14 +264,11 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
 /// "data.batch_size=64" -> sets /data/batch_size in `doc`. The value is JSON when it parses
 /// as JSON, else a plain string, so `--set name=abc` needs no quotes.
 void apply_override(json& doc, const std::string& assignment) {
-  auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw SpecError("--set " + assignment + ": expected key.path=value");
-  }
+  const std::string path = override_path(assignment);
+  if (path.empty()) throw SpecError("--set " + assignment + ": expected key.path=value");
+  const auto eq = assignment.find('=');
   std::string dotted = assignment.substr(0, eq);
   std::string raw = assignment.substr(eq + 1);
-  std::string path = "/" + dotted;
-  std::replace(path.begin(), path.end(), '.', '/');
   if (!find_spec_key(path)) {
     std::vector<std::string> known;
     for (const auto& key : spec_keys()) {
@@ -271,6 +300,17 @@ void apply_override(json& doc, const std::string& assignment) {
 
 }  // namespace
 
+std::string spec_value_source(const std::string& path, const std::vector<std::string>& overrides,
+                              const std::string& source) {
+  // The last --set of the path, or of an object above it, is the one whose value is used.
+  for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
+    const std::string set = override_path(*it);
+    if (set.empty()) continue;
+    if (path == set || path.rfind(set + "/", 0) == 0) return "--set " + *it;
+  }
+  return source;
+}
+
 bool looks_like_stage_id(const std::string& text) {
   if (text == "pretrain") return true;
   const size_t dash = text.find('-');
@@ -291,8 +331,9 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source,
 
   ExperimentSpec spec = spec_defaults();
   std::set<std::string> seen;
-  Problems problems(source);
-  for (const auto& duplicate : parsed.duplicates) problems.add(duplicate.path, duplicate.message);
+  Problems problems(source, options.overrides);
+  for (const auto& duplicate : parsed.duplicates)
+    problems.add_in_file(duplicate.path, duplicate.message);
   walk(doc, "", section_paths(), spec, seen, problems);
   for (const auto& key : spec_keys()) {
     if (key.required && !seen.count(key.path)) problems.add(key.path, "required key is missing");

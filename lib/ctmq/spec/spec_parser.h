@@ -21,6 +21,12 @@ struct SpecOptions {
 ExperimentSpec parse_spec(const std::string& text, const std::string& source,
                           const SpecOptions& options = {});
 
+/// Where the value at `path` ("/data/batch_size", or a path below it) came from: "--set
+/// data.batch_size=abc" when an override in `overrides` gave it, else `source` (the spec file).
+/// Spec problems are reported under it.
+std::string spec_value_source(const std::string& path, const std::vector<std::string>& overrides,
+                              const std::string& source);
+
 /// True for "pretrain" and "c<k>-<bits>" ("c1-fp"): distill.teacher text that names a stage of
 /// the plan rather than a checkpoint file.
 bool looks_like_stage_id(const std::string& text);
