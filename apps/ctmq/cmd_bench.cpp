@@ -40,13 +40,20 @@ void add_bench_commands(CLI::App& app, GlobalOptions& globals) {
   CLI::App* loader_command =
       bench->add_subcommand("loader", "Images/s of the spec's training transform");
   loader->spec.add_to(*loader_command);
-  loader_command->add_option("--threads", loader->threads, "Decoding threads")
-      ->check(CLI::Range(1, 100000000))
-      ->capture_default_str();
+  CLI::Option* loader_threads =
+      loader_command
+          ->add_option("--threads", loader->threads,
+                       "Decoding threads; without it, ctmq's own --threads where given, else 1")
+          ->check(CLI::Range(1, 100000000))
+          ->capture_default_str();
   loader_command->add_option("--images", loader->images, "Images to load")
       ->check(CLI::Range(1, 100000000))
       ->capture_default_str();
-  on_run(loader_command, [loader] {
+  on_run(loader_command, [loader, loader_threads, &globals] {
+    // As for bench infer: `ctmq --threads T bench loader` decodes with T threads.
+    if (loader_threads->count() == 0 && globals.runtime.threads > 0) {
+      loader->threads = globals.runtime.threads;
+    }
     print_json(bench_loader_command(loader->spec.resolve(), loader->threads, loader->images));
     return 0;
   });

@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <map>
+#include <regex>
 
 #include "cli.h"
 #include "ctmq/core/build_info.h"
@@ -26,6 +27,45 @@ CLI::App* selected_command(CLI::App* app) {
     if (sub->parsed()) return selected_command(sub);
   }
   return app;
+}
+
+/// "ctmq eval" for the deepest subcommand given so far (CLI11 marks them while parsing).
+std::string command_path(CLI::App* app) {
+  std::string path = "ctmq";
+  for (CLI::App* command = app; command != nullptr;) {
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : command->get_subcommands()) {
+      if (sub->parsed()) next = sub;
+    }
+    if (next != nullptr) path += " " + next->get_name();
+    command = next;
+  }
+  return path;
+}
+
+/// CLI11's message for a refused flag, made readable where CLI11 spells out its internals: a
+/// choice's name-to-value table, or the largest double as the bound of a non-negative number.
+std::string usage_message(const CLI::ParseError& error) {
+  std::string message = error.what();
+  static const std::regex choice(R"((.*)Check (.*) value in \{([^}]*)\} OR \{[^}]*\} FAILED)");
+  std::smatch match;
+  if (std::regex_match(message, match, choice)) {
+    std::string names;
+    const std::string table = match[3];
+    for (size_t at = 0; at < table.size();) {
+      const size_t comma = std::min(table.find(',', at), table.size());
+      const std::string entry = table.substr(at, comma - at);
+      names += (names.empty() ? "" : ", ") + entry.substr(0, entry.find("->"));
+      at = comma + 1;
+    }
+    return match[1].str() + "\"" + match[2].str() + "\" is not one of " + names;
+  }
+  static const std::regex unbounded(
+      R"((.*)Value (\S+) not in range (-?[0-9]+)(\.0+)? to [0-9]{300,}(\.0+)?)");
+  if (std::regex_match(message, match, unbounded)) {
+    return match[1].str() + "expected at least " + match[3].str() + ", got " + match[2].str();
+  }
+  return message;
 }
 
 int run(int argc, char** argv) {
@@ -67,8 +107,19 @@ int run(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    // A usage error is an error like any other: one line, ctmq's prefix, exit code 2.
+    std::string message = usage_message(e);
+    const std::vector<std::string> extra = app.remaining();
+    if (!app.get_subcommands().empty() || extra.empty()) {
+      message += " (see " + command_path(&app) + " --help)";
+    } else {  // `ctmq frobnicate`: CLI11 says only that a subcommand is required
+      std::string names;
+      for (const CLI::App* sub : app.get_subcommands({})) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      message = "unknown command \"" + extra.front() + "\"; the commands are " + names;
+    }
+    throw SpecError(message);
   }
   configure_logging(globals.log_level, globals.log_file);
   CLI::App* command = selected_command(&app);

@@ -52,6 +52,59 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_NE(format.output.find("--format"), std::string::npos) << format.output;
 }
 
+TEST(Cli, EveryUsageErrorIsOneLineWithTheErrorPrefix) {
+  // CLI11's refusals go through the same path as ctmq's own errors, for every subcommand.
+  const std::vector<std::array<std::string, 2>> cases = {
+      {"", "A subcommand is required"},
+      {"frobnicate", "frobnicate"},
+      {"plan --no-such-flag", "--no-such-flag (see ctmq plan --help)"},
+      {"--threads -3 plan", "--threads"},
+      {"eval --checkpoint /etc/hostname --limit -1", "--limit: expected at least 0, got -1"},
+      {"eval --checkpoint /etc/hostname --split bogus",
+       "--split: \"bogus\" is not one of test, train, val (see ctmq eval --help)"},
+      {"data check", "--root is required"},
+      {"data check --root /tmp --format coco", "--format: \"coco\" is not one of"},
+      {"bench loader --images 0", "--images"},
+      {"bench infer --random resnet20 --engine gpu", "--engine"},
+      {"report --runs", "--runs"},
+      {"export --checkpoint /etc/hostname", "--out"}};
+  for (const auto& [args, expected] : cases) {
+    const auto result = run_ctmq(args);
+    EXPECT_EQ(result.exit_code, 2) << args << "\n" << result.output;
+    EXPECT_EQ(result.output.rfind("ctmq: error: ", 0), 0u) << args << "\n" << result.output;
+    EXPECT_NE(result.output.find(expected), std::string::npos) << args << "\n" << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << args << "\n"
+                                                                               << result.output;
+  }
+  for (const std::string args : {"--help", "eval --help", "data check --help", "bench --help"}) {
+    const auto help = run_ctmq(args);
+    EXPECT_EQ(help.exit_code, 0) << args << "\n" << help.output;
+    EXPECT_NE(help.output.find("Usage:"), std::string::npos) << args << "\n" << help.output;
+  }
+}
+
+TEST(Cli, SetErrorsNameTheOverride) {
+  const auto result =
+      run_ctmq("plan --config " + kSpecs + "fmnist-default.json" + " --set data.batch_size=abc");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("ctmq: error: --set data.batch_size=abc: /data/batch_size: expected "
+                               "integer, got \"abc\""),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("fmnist-default.json"), std::string::npos) << result.output;
+  const auto seed = run_ctmq("spec --set seed=18446744073709551615");
+  EXPECT_EQ(seed.exit_code, 2) << seed.output;
+  EXPECT_NE(seed.output.find("--set seed=18446744073709551615: /seed: expected an integer of at "
+                             "most 9223372036854775807"),
+            std::string::npos)
+      << seed.output;
+  // The plan's checks name the override too.
+  const auto teacher = run_ctmq("plan --set distill.teacher=c7-fp");
+  EXPECT_EQ(teacher.exit_code, 2) << teacher.output;
+  EXPECT_NE(teacher.output.find("--set distill.teacher=c7-fp: /distill/teacher"), std::string::npos)
+      << teacher.output;
+}
+
 TEST(Cli, BenchAllReduceNeedsSeveralProcessesAndValidFlags) {
   auto alone = run_ctmq("bench allreduce --params 1000");
   EXPECT_EQ(alone.exit_code, 2);

@@ -6,7 +6,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <utility>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/run_ctmq.h"
 #include "data/test_image_tree.h"
 
 namespace ctmq {
@@ -24,6 +29,24 @@ TEST(BenchLoader, FakeImagenetIsLoadable) {
   const auto result = bench_loader(spec, 2, 10);
   EXPECT_GE(result["images"].get<int64_t>(), 10);
   EXPECT_GT(result["images_per_s"].get<double>(), 0.0);
+}
+
+// ctmq's own --threads applies where bench loader's is not given; bench loader's wins.
+TEST(BenchLoader, GlobalThreadsApplyWhereItsOwnAreNotGiven) {
+  test::TempDir root;
+  make_fake_imagenet(root.path(), 2, 2, 1, 48, 40);
+  const std::string flags =
+      " bench loader --images 4 --set data.format=imagenet --set data.root=" + root.str() +
+      " --set data.image_size=32 --set data.batch_size=2 --set data.val_split=0";
+  for (const auto& [args, threads] : {std::pair<std::string, int64_t>{"--threads 2" + flags, 2},
+                                      {"--threads 2" + flags + " --threads 1", 1},
+                                      {flags.substr(1), 1}}) {
+    const auto result = test::run_ctmq(args);
+    ASSERT_EQ(result.exit_code, 0) << args << "\n" << result.output;
+    const auto json = nlohmann::json::parse(result.output, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << result.output;
+    EXPECT_EQ(json.value("threads", int64_t{0}), threads) << args << "\n" << result.output;
+  }
 }
 
 // The measurement itself, not run by default (bench/loader_bench.sh runs it):
