@@ -13,6 +13,7 @@
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/core/errors.h"
+#include "ctmq/io/lineage.h"
 
 namespace ctmq {
 namespace {
@@ -53,7 +54,8 @@ bool has_test_metrics(const Manifest& manifest) {
 
 }  // namespace
 
-std::string stage_table_markdown(const Manifest& manifest) {
+std::string stage_table_markdown(const Manifest& manifest,
+                                 const std::map<std::string, std::string>& stale) {
   const bool test = has_test_metrics(manifest);
   std::ostringstream out;
   out << "| stage | bits (w/a) | epochs | status | val Top-1 | val Top-5 | best Top-1 |"
@@ -62,8 +64,9 @@ std::string stage_table_markdown(const Manifest& manifest) {
   for (const auto& record : manifest.stages) {
     const Stage& s = record.stage;
     out << "| " << s.id << " | " << s.w_bits << "/" << s.a_bits << " | " << record.epochs_done
-        << "/" << s.epochs << " | " << status_name(record.status) << " | " << metric_cells(record)
-        << " |" << (test ? test_cells(record) : "") << "\n";
+        << "/" << s.epochs << " | "
+        << (stale.count(s.id) ? "stale (" + stale.at(s.id) + ")" : status_name(record.status))
+        << " | " << metric_cells(record) << " |" << (test ? test_cells(record) : "") << "\n";
   }
   return out.str();
 }
@@ -126,7 +129,7 @@ void write_accuracy_plot(const Manifest& manifest, const std::string& path) {
 std::string report_run(const std::string& run_dir) {
   RunPaths paths{run_dir};
   Manifest manifest = load_manifest(paths);
-  std::string table = stage_table_markdown(manifest);
+  std::string table = stage_table_markdown(manifest, stale_stages(manifest, paths));
   std::ostringstream md;
   md << "# " << manifest.name << "\n\n"
      << "Run directory `" << run_dir << "`, spec hash `" << manifest.spec_hash << "`, ctmq "
@@ -145,9 +148,10 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
     test = test || has_test_metrics(manifests.back());
   }
   std::ostringstream out;
-  out << "| run | last stage | bits (w/a) | val Top-1 | val Top-5 | best Top-1 | epochs |"
+  out << "| run | last stage | bits (w/a) | val Top-1 | val Top-5 | best Top-1 | epochs | stages |"
       << (test ? " test Top-1 | test Top-5 |" : "") << "\n";
-  out << "| --- | --- | --- | --- | --- | --- | --- |" << (test ? " --- | --- |" : "") << "\n";
+  out << "| --- | --- | --- | --- | --- | --- | --- | --- |" << (test ? " --- | --- |" : "")
+      << "\n";
   // Runs of one spec (seeds, say) share its name: the directory then tells the rows apart.
   std::map<std::string, int> name_count;
   for (const auto& manifest : manifests) ++name_count[manifest.name];
@@ -157,18 +161,25 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
         name_count[manifest.name] > 1 ? manifest.name + " (" + run_dirs[i] + ")" : manifest.name;
     const StageRecord* last = nullptr;
     int64_t epochs = 0;
+    size_t done = 0;
     for (const auto& record : manifest.stages) {
       epochs += record.epochs_done;
-      if (record.status == StageStatus::kDone) last = &record;
+      if (record.status == StageStatus::kDone) {
+        last = &record;
+        ++done;
+      }
     }
+    // The last finished stage of a run that stopped halfway is not its result: say so.
+    const std::string stages = std::to_string(done) + "/" + std::to_string(manifest.stages.size()) +
+                               (done == manifest.stages.size() ? "" : " unfinished");
     if (!last) {
-      out << "| " << label << " | - | - | - | - | - | " << epochs << " |"
+      out << "| " << label << " | - | - | - | - | - | " << epochs << " | " << stages << " |"
           << (test ? " - | - |" : "") << "\n";
       continue;
     }
     out << "| " << label << " | " << last->stage.id << " | " << last->stage.w_bits << "/"
-        << last->stage.a_bits << " | " << metric_cells(*last) << " | " << epochs << " |"
-        << (test ? test_cells(*last) : "") << "\n";
+        << last->stage.a_bits << " | " << metric_cells(*last) << " | " << epochs << " | " << stages
+        << " |" << (test ? test_cells(*last) : "") << "\n";
   }
   return out.str();
 }
