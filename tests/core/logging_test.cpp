@@ -36,6 +36,35 @@ TEST(Logging, InfoLinesReachTheLogFileAtOnce) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Logging, TheFirstLogFileStartsWithTheLinesLoggedBeforeIt) {
+  const std::string dir = ::testing::TempDir() + "ctmq-logging-backlog-test";
+  std::filesystem::remove_all(dir);
+  configure_logging("info", "");
+  spdlog::warn("skipping bad image {}: {}", "train/n01/cut.jpg", "truncated JPEG");
+  spdlog::debug("below the level: kept nowhere");
+  spdlog::info("before the file");
+  add_log_file(dir + "/run/train.log");
+  spdlog::info("after the file");
+  const std::string text = read_all(dir + "/run/train.log");
+  const size_t skip = text.find("[warning] skipping bad image train/n01/cut.jpg: truncated JPEG");
+  const size_t before = text.find("[info] before the file");
+  const size_t after = text.find("[info] after the file");
+  EXPECT_NE(skip, std::string::npos) << text;
+  EXPECT_LT(skip, before) << text;
+  EXPECT_NE(before, std::string::npos) << text;
+  EXPECT_LT(before, after) << text;
+  EXPECT_NE(after, std::string::npos) << text;
+  EXPECT_EQ(text.find("below the level"), std::string::npos) << text;
+  // Only the first file gets them: a second one starts when it is added.
+  add_log_file(dir + "/second.log");
+  spdlog::info("in both");
+  const std::string second = read_all(dir + "/second.log");
+  EXPECT_EQ(second.find("before the file"), std::string::npos) << second;
+  EXPECT_NE(second.find("in both"), std::string::npos) << second;
+  configure_logging("info", "");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Logging, UnknownLevelNamesTheFlag) {
   try {
     configure_logging("loud", "");

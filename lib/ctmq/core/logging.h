@@ -9,7 +9,9 @@ namespace ctmq {
 void configure_logging(const std::string& level, const std::string& log_file);
 
 /// Adds a file sink (e.g. the run directory's log) to the default logger; lines at info level
-/// and above are flushed to it as they are logged.
+/// and above are flushed to it as they are logged. The first file added after
+/// configure_logging starts with every line logged since then: nothing a run logs before it
+/// knows its directory is missing from its log.
 void add_log_file(const std::string& path);
 
 }  // namespace ctmq
