@@ -244,8 +244,19 @@ TEST(SpecParser, FirstLastBitsBetweenSixteenAndThirtyTwoAreRefused) {
   std::string error = error_of(R"({"name": "t", "data": {"format": "fashion-mnist",
     "root": "/tmp"}, "model": {"arch": "resnet20", "first_last_bits": 20},
     "steps": {"bits": [1]}})");
-  EXPECT_NE(error.find("/model/first_last_bits: expected 1..16, or 32"), std::string::npos)
+  EXPECT_NE(error.find("/model/first_last_bits: expected 1 to 16, or 32"), std::string::npos)
       << error;
+  const std::string above = error_of(kMinimal, no_paths({"model.first_last_bits=33"}));
+  EXPECT_NE(above.find("/model/first_last_bits: expected 1 to 16, or 32, got 33"),
+            std::string::npos)
+      << above;
+  // The docs state the real range, not 1..32.
+  EXPECT_NE(
+      spec_keys_markdown().find("| `model.first_last_bits` | integer | `32` | 1 to 16, or 32 |"),
+      std::string::npos);
+  for (const char* bits : {"model.first_last_bits=16", "model.first_last_bits=32"}) {
+    EXPECT_EQ(error_of(kMinimal, no_paths({bits})), "") << bits;
+  }
 }
 
 TEST(SpecKeys, AKeyLeftOutTakesTheDefaultItsDeclarationNames) {

@@ -187,10 +187,13 @@ std::vector<SpecKey> build_keys() {
   keys.push_back(integer(
       "/model/num_classes", [](ExperimentSpec& s) -> int64_t& { return s.model.num_classes; }, 10,
       "Output classes; must match the dataset.", 2, 100000));
-  keys.push_back(integer(
+  SpecKey first_last_bits = integer(
       "/model/first_last_bits",
       [](ExperimentSpec& s) -> int64_t& { return s.model.first_last_bits; }, 32,
-      "Bit depth of the stem convolution and the classifier (32 = full precision).", 1, 32));
+      "Bit depth of the stem convolution and the classifier (32 = full precision).", 1, 32);
+  // 17..31 bits have no quantizer: 32 is the full-precision float path.
+  first_last_bits.allowed = "1 to 16, or 32";
+  keys.push_back(first_last_bits);
   keys.push_back(choice(
       "/model/block", [](ExperimentSpec& s) -> BlockKind& { return s.model.block; },
       BlockKind::kBasic,

@@ -34,6 +34,9 @@ struct SpecKey {
   std::optional<double> min;         ///< inclusive lower bound (numbers, list elements)
   std::optional<double> max;         ///< inclusive upper bound
   bool min_exclusive = false;        ///< the bound is strict (`> min`)
+  /// The values allowed, in words, where min..max says less than the whole truth (a gap the
+  /// parser's consistency checks refuse); docs and range errors use it instead of the range.
+  std::string allowed;
   bool required = false;
   bool affects_result = true;  ///< part of the spec hash that ties a run directory to its spec
   /// False for keys added after run directories existed: at their default they stay out of

@@ -107,6 +107,11 @@ std::string range_text(const SpecKey& key) {
   return out.str();
 }
 
+/// "a value between 1 and 32", or the key's own words for what it allows.
+std::string allowed_text(const SpecKey& key) {
+  return key.allowed.empty() ? "a value " + range_text(key) : key.allowed;
+}
+
 /// An integer that fits the int64_t every integer key is stored in. nlohmann reads integers up
 /// to 2^64 - 1 as unsigned; stored, 18446744073709551615 would become -1.
 bool is_integer(const json& value) {
@@ -169,7 +174,7 @@ bool check_leaf(const SpecKey& key, const json& value, Problems& problems) {
       }
       double number = value.get<double>();
       if (!std::isfinite(number) || !in_range(key, number)) {
-        problems.add(key.path, "expected a value " + range_text(key) + ", got " + describe(value));
+        problems.add(key.path, "expected " + allowed_text(key) + ", got " + describe(value));
         return false;
       }
       return true;
@@ -231,7 +236,7 @@ void check_consistency(const ExperimentSpec& spec, const SpecOptions& options, P
   const int64_t first_last = spec.model.first_last_bits;
   if (first_last > 16 && first_last < kFullPrecisionBits) {
     problems.add("/model/first_last_bits",
-                 "expected 1..16, or 32 for full precision, got " + std::to_string(first_last));
+                 "expected 1 to 16, or 32 for full precision, got " + std::to_string(first_last));
   }
   if (spec.distill.teacher.empty()) {
     problems.add("/distill/teacher", "expected none, accurate, pretrain, a stage id or a file");
@@ -395,7 +400,9 @@ std::string spec_keys_markdown() {
   for (const auto& key : spec_keys()) {
     std::string name = key.path.substr(1);
     std::replace(name.begin(), name.end(), '/', '.');
-    std::string allowed = key.choices.empty() ? range_text(key) : join_choices(key.choices);
+    std::string allowed = !key.allowed.empty()  ? key.allowed
+                          : key.choices.empty() ? range_text(key)
+                                                : join_choices(key.choices);
     std::string default_text = key.required ? "required" : "`" + key.default_value.dump() + "`";
     out << "| `" << name << "` | " << key_type_name(key.type) << " | " << default_text << " | "
         << (allowed.empty() ? "any" : allowed) << " | " << key.doc << " |\n";
