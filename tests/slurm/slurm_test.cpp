@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "ctmq/core/atomic_file.h"
 #include "ctmq/io/checkpoint.h"
@@ -188,6 +189,37 @@ TEST_F(Slurm, ASweepIsAJobArrayAndCollectGathersOneRowPerPoint) {
     EXPECT_EQ(collect.output.find("| " + name, first + 1), std::string::npos)
         << name << " has more than one row\n"
         << collect.output;
+  }
+}
+
+TEST_F(Slurm, ASweepTaskGetsEveryValueLiterallyWithoutPatternExpansion) {
+  JobDir dir("sweep-literal");
+  // A stand-in for ctmq that prints its arguments, and files that '?' and '*' would match.
+  const std::string fake = dir / "print_args.sh";
+  write_file_atomic(fake, "#!/usr/bin/env bash\nprintf \"<%s>\\n\" \"$@\"\n");
+  fs::permissions(fake, fs::perms::owner_all, fs::perm_options::add);
+  for (const char* name : {"name=wXa1", "name=w1", "data.root=x"}) {
+    write_file_atomic(dir / name, "");
+  }
+  Shell sweep = shell("cd " + dir.str() + " && CTMQ=" + fake + " " + kSource +
+                      "/scripts/sweep.sh --slurm --spec " + kSpec + " --out runs" +
+                      " --grid \"name=w?a1,w*\" -- --set \"data.root=/tmp/*\" --set \"seed=1 2\"");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(sweep.output, match, std::regex("Submitted batch job (\\d+)")))
+      << sweep.output;
+  const std::string job = match[1];
+  ASSERT_EQ(wait_for_job(job, std::chrono::seconds(120)), std::vector<std::string>(2, "COMPLETED"));
+  for (const auto& [task, value] : {std::pair<int, std::string>{1, "w?a1"}, {2, "w*"}}) {
+    const std::string out = read_file(dir / ("slurm-" + job + "_" + std::to_string(task) + ".out"));
+    const std::vector<std::string> expected = {"<--set>\n<name=" + value + ">\n",
+                                               "<data.root=/tmp/*>\n", "<seed=1 2>\n",
+                                               "<output_dir=runs/name=" + value + ">\n"};
+    for (const std::string& arg : expected) {
+      EXPECT_NE(out.find(arg), std::string::npos) << arg << "\n" << out;
+    }
+    EXPECT_EQ(out.find("wXa1"), std::string::npos) << out;
+    EXPECT_EQ(out.find("name=w1"), std::string::npos) << out;
   }
 }
 
