@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "ctmq/commands/run_status.h"
 #include "ctmq/plan/stage_plan.h"
 #include "ctmq/spec/spec_parser.h"
 
@@ -21,14 +22,27 @@ void add_plan_commands(CLI::App& app, GlobalOptions& /*globals*/) {
   plan_command->add_flag("--json", plan->json, "Print JSON instead of a table");
   on_run(plan_command, [plan] {
     // A plan needs no data: it must work on a login node or laptop without the dataset.
-    StagePlan stages = make_stage_plan(plan->spec.resolve(/*check_paths=*/false));
+    const ExperimentSpec resolved = plan->spec.resolve(/*check_paths=*/false);
+    StagePlan stages = make_stage_plan(resolved);
     for (const std::string& warning : teacher_warnings(stages)) {
       std::cerr << "warning: " << warning << "\n";
     }
+    // Where output_dir already holds a run: what it holds for each stage.
+    const std::map<std::string, std::string> status = run_stage_status(resolved.output_dir);
     if (plan->json) {
-      print_json(plan_to_json(stages));
-    } else {
-      std::cout << plan_to_table(stages);
+      nlohmann::json out = plan_to_json(stages);
+      if (!status.empty()) out["run"] = {{"dir", resolved.output_dir}, {"status", status}};
+      print_json(out);
+      return 0;
+    }
+    std::cout << plan_to_table(stages);
+    if (!status.empty()) {
+      std::cout << "\nin " << resolved.output_dir << ":\n";
+      for (const Stage& stage : stages.stages) {
+        const auto found = status.find(stage.id);
+        std::cout << "  " << stage.id << ": " << (found == status.end() ? "pending" : found->second)
+                  << "\n";
+      }
     }
     return 0;
   });

@@ -197,9 +197,12 @@ TEST_F(ExperimentTest, PhasesRunAsSeparateCommands) {
   ASSERT_EQ(run_ctmq("--threads 2 pretrain " + tiny_spec_flags(run)).exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/pretrain.pt"));
   EXPECT_FALSE(std::filesystem::exists(run + "/checkpoints/c0-w2a2.pt"));
+  const std::string manifest = read_file(run + "/manifest.json");
   auto cycle_first = run_ctmq("cycle " + tiny_spec_flags(run));
   EXPECT_EQ(cycle_first.exit_code, 1) << cycle_first.output;
-  EXPECT_NE(cycle_first.output.find("does not exist yet"), std::string::npos);
+  EXPECT_NE(cycle_first.output.find("c0-w1a1, which is not trained"), std::string::npos)
+      << cycle_first.output;
+  EXPECT_EQ(read_file(run + "/manifest.json"), manifest);
   ASSERT_EQ(run_ctmq("--threads 2 steps " + tiny_spec_flags(run)).exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/c0-w1a1.pt"));
   EXPECT_FALSE(std::filesystem::exists(run + "/checkpoints/c1-fp.pt"));

@@ -75,6 +75,10 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
     entry["test"] = to_json(record.test_metrics);
     entry["history"] = history_to_json(record.history);
     entry["wall_seconds"] = record.wall_seconds;
+    entry["lineage"] = {{"spec_hash", record.spec_hash},
+                        {"init_sha256", record.init_sha256},
+                        {"teacher_sha256", record.teacher_sha256},
+                        {"checkpoint_sha256", record.checkpoint_sha256}};
     stages.push_back(entry);
   }
   return {{"name", manifest.name},
@@ -118,6 +122,11 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
       record.test_metrics = test_metrics_from_json(entry.value("test", nlohmann::json::object()));
       record.history = history_from_json(entry.at("history"));
       record.wall_seconds = entry.value("wall_seconds", 0.0);
+      const nlohmann::json lineage = entry.value("lineage", nlohmann::json::object());
+      record.spec_hash = lineage.value("spec_hash", "");
+      record.init_sha256 = lineage.value("init_sha256", "");
+      record.teacher_sha256 = lineage.value("teacher_sha256", "");
+      record.checkpoint_sha256 = lineage.value("checkpoint_sha256", "");
       manifest.stages.push_back(record);
     }
     return manifest;

@@ -42,6 +42,13 @@ struct StageRecord {
   std::optional<TestMetrics> test_metrics;  ///< data.val_split: the final weights on test
   std::vector<EpochMetrics> history;
   double wall_seconds = 0.0;
+  /// Lineage, set when the stage starts training (empty in manifests written before it was
+  /// recorded): the spec hash it trains under, and the SHA-256 of the checkpoints it started
+  /// from and learned from ("" for random weights and no teacher).
+  std::string spec_hash;
+  std::string init_sha256;
+  std::string teacher_sha256;
+  std::string checkpoint_sha256;  ///< of its own checkpoint, once written
 };
 
 struct Manifest {

@@ -54,6 +54,22 @@ void save_resume_state(const std::string& path, const ResumeState& state,
   write_file_atomic(path, [&](std::ostream& out) { archive.save_to(out); });
 }
 
+std::optional<nlohmann::json> read_resume_progress(const std::string& path) {
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor progress_bytes;
+    archive.read("progress", progress_bytes, true);
+    auto progress = tensor_bytes(progress_bytes);
+    return nlohmann::json::parse(std::string(progress.begin(), progress.end()));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw IoError(path + ": corrupt resume state (delete it to restart the stage): " +
+                  what.substr(0, what.find('\n')));
+  }
+}
+
 std::optional<ResumeState> load_resume_state(const std::string& path,
                                              torch::optim::Optimizer& optimizer,
                                              const torch::nn::Module& network) {

@@ -32,4 +32,8 @@ std::optional<ResumeState> load_resume_state(const std::string& path,
                                              torch::optim::Optimizer& optimizer,
                                              const torch::nn::Module& network);
 
+/// The state's progress document alone, to decide whether it applies before anything is
+/// restored; nullopt when no file exists; throws IoError naming the file when it is corrupt.
+std::optional<nlohmann::json> read_resume_progress(const std::string& path);
+
 }  // namespace ctmq

@@ -81,6 +81,13 @@ struct StageProgress {
   /// The device type the state was written on ("cpu", "cuda"); empty in states written before
   /// it was recorded. The optimizer's buffers live there.
   std::string device_type;
+  /// What the state belongs to (empty in states written before it was recorded): the stage's
+  /// lineage (manifest.h) and its data, as batches per epoch and training images per process.
+  std::string spec_hash;
+  std::string init_sha256;
+  std::string teacher_sha256;
+  int64_t batches_per_epoch = 0;
+  int64_t train_images = 0;
 };
 
 nlohmann::json to_json(const MetricSums& sums);

@@ -126,6 +126,13 @@ json to_json(const StageProgress& p) {
     doc["loss_scale"] = {{"scale", p.loss_scale->scale}, {"good_steps", p.loss_scale->good_steps}};
   }
   if (!p.device_type.empty()) doc["device"] = p.device_type;
+  if (!p.spec_hash.empty()) {
+    doc["lineage"] = {{"spec_hash", p.spec_hash},
+                      {"init_sha256", p.init_sha256},
+                      {"teacher_sha256", p.teacher_sha256},
+                      {"batches_per_epoch", p.batches_per_epoch},
+                      {"train_images", p.train_images}};
+  }
   return doc;
 }
 
@@ -142,6 +149,14 @@ StageProgress stage_progress_from_json(const json& doc) {
         LossScaleState{saved.at("scale").get<double>(), saved.at("good_steps").get<int>()};
   }
   if (doc.contains("device")) p.device_type = doc["device"].get<std::string>();
+  if (doc.contains("lineage")) {
+    const json& lineage = doc["lineage"];
+    p.spec_hash = lineage.at("spec_hash").get<std::string>();
+    p.init_sha256 = lineage.at("init_sha256").get<std::string>();
+    p.teacher_sha256 = lineage.at("teacher_sha256").get<std::string>();
+    p.batches_per_epoch = lineage.at("batches_per_epoch").get<int64_t>();
+    p.train_images = lineage.at("train_images").get<int64_t>();
+  }
   return p;
 }
 

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "ctmq/core/atomic_file.h"
@@ -15,6 +15,7 @@
 #include "ctmq/dist/process_group.h"
 #include "ctmq/dist/sync_batch_norm.h"
 #include "ctmq/io/checkpoint.h"
+#include "ctmq/io/lineage.h"
 #include "ctmq/io/manifest.h"
 #include "ctmq/io/run_lock.h"
 #include "ctmq/io/run_meta.h"
@@ -24,6 +25,7 @@
 #include "ctmq/train/device.h"
 #include "ctmq/train/mixed_precision.h"
 #include "ctmq/train/observers.h"
+#include "ctmq/train/run_manifest.h"
 #include "ctmq/train/stage_trainer.h"
 #include "ctmq/train/stop_signal.h"
 #include "ctmq/train/teacher_check.h"
@@ -32,63 +34,6 @@ namespace ctmq {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool selected(const Stage& stage, const TrainOptions& options) {
-  switch (options.phases) {
-    case PhaseFilter::kAll:
-      return true;
-    case PhaseFilter::kPretrain:
-      return stage.phase == Phase::kPretrain;
-    case PhaseFilter::kSteps:
-      return stage.phase == Phase::kSteps;
-    case PhaseFilter::kCycle:
-      return stage.phase == Phase::kCycle && (options.cycle == 0 || stage.cycle == options.cycle);
-  }
-  return false;
-}
-
-/// Loads the manifest of an earlier run of this spec, or starts a new one. A run directory of
-/// another spec is refused without --force: its checkpoints would silently mix experiments.
-Manifest open_manifest(const RunPaths& paths, const ExperimentSpec& spec, const StagePlan& plan,
-                       const TrainOptions& options, NumericsMode numerics) {
-  const std::string hash = spec_hash(spec);
-  Manifest fresh = make_manifest(spec.name, hash, plan);
-  fresh.numerics = choice_name(numerics);
-  if (!fs::exists(paths.manifest())) {
-    if (options.require_resume) {
-      throw Error("--resume: " + paths.manifest() + " does not exist; nothing to resume");
-    }
-    return fresh;
-  }
-  Manifest old = load_manifest(paths);
-  if (old.spec_hash != hash && !options.force) {
-    throw SpecError("run directory " + paths.root + " belongs to a different spec (hash " +
-                    old.spec_hash + ", this spec " + hash +
-                    "); choose another output_dir or pass --force to reuse it");
-  }
-  // Manifests from before the mode existed name none, and resume under either.
-  const bool trained_before = std::any_of(old.stages.begin(), old.stages.end(), [](auto& r) {
-    return r.status != StageStatus::kPending || r.epochs_done > 0;
-  });
-  if (!old.numerics.empty() && old.numerics != fresh.numerics && trained_before && !options.force) {
-    throw SpecError(numerics_mismatch_message(paths.root, old.numerics, numerics));
-  }
-  // Keep what was done for every stage whose definition did not change.
-  for (auto& record : fresh.stages) {
-    const StageRecord* done = old.find(record.stage.id);
-    if (!done) continue;
-    const Stage& a = done->stage;
-    const Stage& b = record.stage;
-    bool same = a.w_bits == b.w_bits && a.a_bits == b.a_bits && a.epochs == b.epochs &&
-                a.lr() == b.lr() && a.init == b.init && old.spec_hash == hash;
-    if (!same) continue;
-    // The manifest keeps what a stage did; what it is comes from this spec's plan.
-    StageRecord kept = *done;
-    kept.stage = record.stage;
-    record = kept;
-  }
-  return fresh;
-}
 
 /// Puts the stage's starting weights into the network: its resume state takes care of itself;
 /// otherwise the checkpoint of the stage it starts from, or the initial random weights.
@@ -154,7 +99,7 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                     " but " + spec.data.root + " has " + std::to_string(data.num_classes) +
                     " classes");
   }
-  Manifest manifest = open_manifest(paths, spec, plan, options, numerics);
+  Manifest manifest = open_run_manifest(paths, spec, plan, options, choice_name(numerics));
   manifest.hardware = provenance_json(device.str());
   auto done = [&](const Stage& stage) {
     const StageRecord* record = manifest.find(stage.id);
@@ -165,14 +110,15 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
                                 [&](const Stage& s) { return selected(s, options) && !done(s); },
                                 [&](const Stage& s) { return selected(s, options); },
                                 options.from_checkpoint, data.in_channels});
+  const std::map<std::string, std::string> to_train = stages_to_train(manifest, paths, options);
+  // Every rank has read the run directory before rank 0 first writes to it.
+  dist->barrier();
   std::optional<RunLock> run_lock;  // one writer per run directory, held until the run ends
   if (writer) {
     fs::create_directories(paths.root + "/checkpoints");
     fs::create_directories(paths.root + "/resume");
     run_lock.emplace(paths.root);
     add_log_file(paths.log());
-    write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
-    save_manifest(paths, manifest);
   }
   // Threads change LibTorch's summation order, so a run's log keeps them with the device.
   spdlog::info("ctmq {} | run {} | spec {} | device {} | threads {} | rank {}/{} ({})",
@@ -220,13 +166,25 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
     const int64_t offset = epoch_offset;
     epoch_offset += record.stage.epochs;
     if (!selected(record.stage, options)) continue;
-    if (record.status == StageStatus::kDone && fs::exists(paths.checkpoint(record.stage.id))) {
-      spdlog::info("stage {} already done (val top1 {:.2f}%), skipping", record.stage.id,
+    const std::string& id = record.stage.id;
+    if (to_train.count(id) == 0) {
+      spdlog::info("stage {} already done (val top1 {:.2f}%), skipping", id,
                    record.final_metrics ? record.final_metrics->val_top1 : 0.0);
       continue;
     }
+    if (record.status == StageStatus::kDone) {
+      spdlog::info("stage {} trains again: {}", id, to_train.at(id));
+    }
     if (stop_requested()) throw InterruptedError(stop_requested());
+    // Its resume state continues it where that state belongs to this lineage (resume.h).
+    reset_stage(record, manifest, paths, writer);
     load_initial_weights(*network, record, paths, random_init);
+    if (writer) {
+      // The record changes when a stage trains, not before: a command that failed earlier
+      // left the run directory as it was.
+      if (trained == 0) write_file_atomic(paths.spec(), spec_to_json(spec).dump(2) + "\n");
+      save_manifest(paths, manifest);
+    }
     try {
       train_stage(stage_env, record, static_cast<int64_t>(i), offset, observers);
     } catch (const InterruptedError&) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "ctmq/core/sha256.h"
 #include "ctmq/dist/process_group.h"
 #include "ctmq/io/checkpoint.h"
 #include "ctmq/train/evaluator.h"
@@ -46,6 +47,8 @@ void RunFilesWriter::on_stage_end(StageRun& run) {
   save_checkpoint(
       run.env.paths.checkpoint(id),
       Checkpoint{module_state(run.env.network), stage_checkpoint_meta(run.env.run_meta, record)});
+  // The digest its descendants record as their start: a retrained stage makes them stale.
+  record.checkpoint_sha256 = file_sha256(run.env.paths.checkpoint(id));
   record.status = StageStatus::kDone;
   run.env.save_manifest();
   std::error_code ignored;

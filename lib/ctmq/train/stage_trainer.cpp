@@ -10,6 +10,7 @@
 #include "ctmq/dist/process_group.h"
 #include "ctmq/train/distillation.h"
 #include "ctmq/train/epoch_end.h"
+#include "ctmq/train/evaluator.h"
 #include "ctmq/train/lr_schedule.h"
 #include "ctmq/train/optimizer_factory.h"
 #include "ctmq/train/resume.h"
