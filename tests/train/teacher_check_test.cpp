@@ -107,5 +107,29 @@ TEST_F(TeacherCheck, StepsFromAFullPrecisionCheckpointTakeItAsTheAccurateTeacher
   EXPECT_FALSE(trained_anything(low_bit.output)) << low_bit.output;
 }
 
+TEST_F(TeacherCheck, AFromCheckpointOfOtherDataIsASpecErrorBeforeAnythingIsWritten) {
+  TempDir dir("from-misfit");
+  const std::string rgb = dir / "rgb.pt", hundred = dir / "hundred.pt", text = dir / "text.pt";
+  write_teacher(rgb, 3, 10, 32);
+  write_teacher(hundred, 1, 100, 32);
+  std::ofstream(text) << "not a checkpoint";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {rgb, "the checkpoint takes images of 3 channels, but " CTMQ_FASHION_MNIST_DIR " has 1"},
+      {hundred, "the checkpoint has 100 classes, but " CTMQ_FASHION_MNIST_DIR
+                " (and model.num_classes) has 10"},
+      {text, "not a usable checkpoint"}};
+  for (const auto& [from, reason] : cases) {
+    const std::string run = dir / "run";
+    auto result = run_ctmq("--threads 2 steps --from " + from + " " + tiny_spec_flags(run));
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_NE(result.output.find("ctmq: error: --from " + from + ": " + reason), std::string::npos)
+        << result.output;
+    // Nothing about quantizers, nothing trained, no run directory.
+    EXPECT_EQ(result.output.find("quantizers"), std::string::npos) << result.output;
+    EXPECT_FALSE(trained_anything(result.output)) << result.output;
+    EXPECT_FALSE(std::filesystem::exists(run)) << from;
+  }
+}
+
 }  // namespace
 }  // namespace ctmq

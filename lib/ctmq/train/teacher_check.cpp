@@ -20,7 +20,9 @@ class TeacherFiles {
  public:
   explicit TeacherFiles(const TeacherCheckContext& context) : context_(context) {}
 
-  const TeacherFile& read(const std::string& path, const std::string& what) {
+  /// `flag` says what named the file: "" for distill.teacher, "--from" for --from.
+  const TeacherFile& read(const std::string& path, const std::string& what,
+                          const std::string& flag = "") {
     auto found = files_.find(path);
     if (found != files_.end()) return found->second;
     Checkpoint checkpoint;
@@ -30,7 +32,8 @@ class TeacherFiles {
     } catch (const SpecError&) {
       throw;
     } catch (const std::exception& e) {  // ctmq's IoError, or LibTorch's on a foreign file
-      fail(what + " is not a usable checkpoint: " + e.what());
+      if (flag.empty()) fail(what + " is not a usable checkpoint: " + e.what());
+      throw SpecError(flag + " " + path + ": not a usable checkpoint: " + e.what());
     }
     TeacherFile file{network->config(), network->weight_bits() >= kFullPrecisionBits &&
                                             network->activation_bits() >= kFullPrecisionBits};
@@ -51,6 +54,26 @@ class TeacherFiles {
     }
   }
 
+  /// The checkpoint a phase starts --from must fit the data and the spec's classes, or loading
+  /// it fails only after the run directory is written and its quantizers are reported.
+  void check_from(const std::string& path) {
+    const NetworkConfig& config = read(path, "--from " + path, "--from").config;
+    const std::string prefix = "--from " + path + ": ";
+    if (config.num_classes != context_.spec.model.num_classes) {
+      // The data's class count equals model.num_classes: the caller checked it.
+      throw SpecError(prefix + "the checkpoint has " + std::to_string(config.num_classes) +
+                      " classes, but " + context_.spec.data.root + " (and model.num_classes) has " +
+                      std::to_string(context_.spec.model.num_classes) +
+                      ": it was trained on other data");
+    }
+    if (config.in_channels != context_.in_channels) {
+      throw SpecError(prefix + "the checkpoint takes images of " +
+                      std::to_string(config.in_channels) + " channels, but " +
+                      context_.spec.data.root + " has " + std::to_string(context_.in_channels) +
+                      ": it was trained on other data");
+    }
+  }
+
   [[noreturn]] void fail(const std::string& message) const {
     throw SpecError(context_.spec_source + ": /distill/teacher: " + message);
   }
@@ -64,6 +87,7 @@ class TeacherFiles {
 
 std::vector<std::string> check_teachers(Manifest& manifest, const TeacherCheckContext& context) {
   TeacherFiles files(context);
+  if (!context.from_checkpoint.empty()) files.check_from(context.from_checkpoint);
   std::vector<std::string> notes;
   for (size_t i = 0; i < manifest.stages.size(); ++i) {
     Stage& student = manifest.stages[i].stage;

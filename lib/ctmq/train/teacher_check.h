@@ -29,7 +29,8 @@ struct TeacherCheckContext {
 /// be trained by this command before its student. A phase started with --from from a
 /// full-precision checkpoint takes that checkpoint as its "accurate" teacher where the accurate
 /// stage lies outside the phase, and returns a line for the log that says so. Throws SpecError
-/// naming /distill/teacher.
+/// naming /distill/teacher. The --from checkpoint, where given, must be readable and have the
+/// spec's classes and the data's channels: a SpecError naming --from otherwise.
 std::vector<std::string> check_teachers(Manifest& manifest, const TeacherCheckContext& context);
 
 }  // namespace ctmq
