@@ -123,6 +123,9 @@ TEST_F(RunRecord, ARetrainedAncestorMakesItsDescendantsStaleUntilTrainRetrainsTh
   EXPECT_TRUE(contains(plan.output, "c0-w1a1: stale (trained under another spec")) << plan.output;
   const CommandResult report = run_ctmq("report --run " + run);
   EXPECT_TRUE(contains(report.output, "| c1-w1a1 | 1/1 | 1/1 | stale (")) << report.output;
+  // A comparison of runs counts the stale stages as left to train.
+  const CommandResult runs = run_ctmq("report --runs " + run);
+  EXPECT_TRUE(contains(runs.output, "| 1/4 unfinished, 3 stale |")) << runs.output;
 
   // A phase on a stale start is refused, naming the stage and what to run.
   const CommandResult cycle = ctmq("cycle", run, " --set seed=2");

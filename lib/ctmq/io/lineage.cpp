@@ -65,6 +65,11 @@ std::map<std::string, std::string> stale_stages(const Manifest& manifest, const 
       stale[stage.id] = "trained under another spec (hash " + record.spec_hash + ")";
       continue;
     }
+    if (!record.numerics.empty() && !manifest.numerics.empty() &&
+        record.numerics != manifest.numerics) {
+      stale[stage.id] = "trained with --numerics " + record.numerics;
+      continue;
+    }
     std::string reason =
         changed_source(stage.init, record.init_sha256, manifest, paths, stale, "its start");
     if (reason.empty() && stage.teacher) {
@@ -81,6 +86,7 @@ void reset_stage(StageRecord& record, const Manifest& manifest, const RunPaths& 
   StageRecord fresh;
   fresh.stage = record.stage;
   fresh.spec_hash = manifest.spec_hash;
+  fresh.numerics = manifest.numerics;
   if (!digests) {
     record = fresh;
     return;

@@ -76,6 +76,7 @@ nlohmann::json manifest_to_json(const Manifest& manifest) {
     entry["history"] = history_to_json(record.history);
     entry["wall_seconds"] = record.wall_seconds;
     entry["lineage"] = {{"spec_hash", record.spec_hash},
+                        {"numerics", record.numerics},
                         {"init_sha256", record.init_sha256},
                         {"teacher_sha256", record.teacher_sha256},
                         {"checkpoint_sha256", record.checkpoint_sha256}};
@@ -124,6 +125,7 @@ Manifest manifest_from_json(const nlohmann::json& doc, const std::string& source
       record.wall_seconds = entry.value("wall_seconds", 0.0);
       const nlohmann::json lineage = entry.value("lineage", nlohmann::json::object());
       record.spec_hash = lineage.value("spec_hash", "");
+      record.numerics = lineage.value("numerics", "");
       record.init_sha256 = lineage.value("init_sha256", "");
       record.teacher_sha256 = lineage.value("teacher_sha256", "");
       record.checkpoint_sha256 = lineage.value("checkpoint_sha256", "");

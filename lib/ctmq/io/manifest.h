@@ -46,6 +46,7 @@ struct StageRecord {
   /// recorded): the spec hash it trains under, and the SHA-256 of the checkpoints it started
   /// from and learned from ("" for random weights and no teacher).
   std::string spec_hash;
+  std::string numerics;  ///< the numerics mode it trains in
   std::string init_sha256;
   std::string teacher_sha256;
   std::string checkpoint_sha256;  ///< of its own checkpoint, once written

@@ -84,6 +84,7 @@ struct StageProgress {
   /// What the state belongs to (empty in states written before it was recorded): the stage's
   /// lineage (manifest.h) and its data, as batches per epoch and training images per process.
   std::string spec_hash;
+  std::string numerics;
   std::string init_sha256;
   std::string teacher_sha256;
   int64_t batches_per_epoch = 0;

@@ -128,6 +128,7 @@ json to_json(const StageProgress& p) {
   if (!p.device_type.empty()) doc["device"] = p.device_type;
   if (!p.spec_hash.empty()) {
     doc["lineage"] = {{"spec_hash", p.spec_hash},
+                      {"numerics", p.numerics},
                       {"init_sha256", p.init_sha256},
                       {"teacher_sha256", p.teacher_sha256},
                       {"batches_per_epoch", p.batches_per_epoch},
@@ -152,6 +153,7 @@ StageProgress stage_progress_from_json(const json& doc) {
   if (doc.contains("lineage")) {
     const json& lineage = doc["lineage"];
     p.spec_hash = lineage.at("spec_hash").get<std::string>();
+    p.numerics = lineage.value("numerics", "");
     p.init_sha256 = lineage.at("init_sha256").get<std::string>();
     p.teacher_sha256 = lineage.at("teacher_sha256").get<std::string>();
     p.batches_per_epoch = lineage.at("batches_per_epoch").get<int64_t>();

@@ -162,16 +162,20 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
     const StageRecord* last = nullptr;
     int64_t epochs = 0;
     size_t done = 0;
+    // A stale stage is finished but no longer the run's result: it counts as left to train.
+    const std::map<std::string, std::string> stale = stale_stages(manifest, RunPaths{run_dirs[i]});
     for (const auto& record : manifest.stages) {
       epochs += record.epochs_done;
-      if (record.status == StageStatus::kDone) {
+      if (record.status == StageStatus::kDone && stale.count(record.stage.id) == 0) {
         last = &record;
         ++done;
       }
     }
     // The last finished stage of a run that stopped halfway is not its result: say so.
-    const std::string stages = std::to_string(done) + "/" + std::to_string(manifest.stages.size()) +
-                               (done == manifest.stages.size() ? "" : " unfinished");
+    const std::string stages =
+        std::to_string(done) + "/" + std::to_string(manifest.stages.size()) +
+        (done == manifest.stages.size() ? "" : " unfinished") +
+        (stale.empty() ? "" : ", " + std::to_string(stale.size()) + " stale");
     if (!last) {
       out << "| " << label << " | - | - | - | - | - | " << epochs << " | " << stages << " |"
           << (test ? " - | - |" : "") << "\n";

@@ -27,6 +27,8 @@ bool resume_state_applies(const StageRun& run, const std::string& path) {
   std::string other;
   if (saved.spec_hash != record.spec_hash) {
     other = "another spec (hash " + saved.spec_hash + ", the run's is " + record.spec_hash + ")";
+  } else if (saved.numerics != record.numerics) {
+    other = "--numerics " + saved.numerics;
   } else if (saved.init_sha256 != record.init_sha256) {
     other = "other starting weights than " + init_source_to_json(record.stage.init).dump();
   } else if (saved.teacher_sha256 != record.teacher_sha256) {
@@ -96,6 +98,7 @@ void save_progress(StageRun& run, int64_t epoch, int64_t next_step, const Metric
                          {},
                          c10::DeviceTypeName(run.env.device.type(), /*lower_case=*/true)};
   progress.spec_hash = run.record.spec_hash;
+  progress.numerics = run.record.numerics;
   progress.init_sha256 = run.record.init_sha256;
   progress.teacher_sha256 = run.record.teacher_sha256;
   progress.batches_per_epoch = run.steps_per_epoch;

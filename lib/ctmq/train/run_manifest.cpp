@@ -123,6 +123,7 @@ Manifest open_run_manifest(const RunPaths& paths, const ExperimentSpec& spec, co
     StageRecord kept = *earlier;
     // Records written before lineage was kept trained under the manifest's spec.
     if (kept.spec_hash.empty()) kept.spec_hash = old.spec_hash;
+    if (kept.numerics.empty()) kept.numerics = old.numerics;
     if (!selected(record.stage, options)) {
       record = kept;  // what it did, as it did it: this command does not touch it
     } else if (same_definition(kept.stage, record.stage)) {
