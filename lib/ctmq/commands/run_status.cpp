@@ -11,7 +11,7 @@ std::map<std::string, std::string> run_stage_status(const std::string& run_dir) 
   std::map<std::string, std::string> status;
   if (!std::filesystem::exists(paths.manifest())) return status;
   const Manifest manifest = load_manifest(paths);
-  const std::map<std::string, std::string> stale = stale_stages(manifest, paths);
+  const std::map<std::string, std::string> stale = stale_stages(manifest);
   for (const StageRecord& record : manifest.stages) {
     const std::string& id = record.stage.id;
     status[id] = stale.count(id) ? "stale (" + stale.at(id) + ")" : status_name(record.status);

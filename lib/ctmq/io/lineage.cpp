@@ -9,7 +9,7 @@ namespace {
 
 /// Why the checkpoint `source` no longer is what a stage recorded (`recorded`), or "".
 std::string changed_source(const InitSource& source, const std::string& recorded,
-                           const Manifest& manifest, const RunPaths& paths,
+                           const Manifest& manifest,
                            const std::map<std::string, std::string>& stale, const char* role) {
   const std::string name = source.ref;
   if (source.kind == InitSource::Kind::kStage) {
@@ -55,7 +55,7 @@ std::optional<std::string> source_sha256(const InitSource& source, const Manifes
   return std::nullopt;
 }
 
-std::map<std::string, std::string> stale_stages(const Manifest& manifest, const RunPaths& paths) {
+std::map<std::string, std::string> stale_stages(const Manifest& manifest) {
   std::map<std::string, std::string> stale;
   // Plan order: every stage comes after the stages it starts from and learns from.
   for (const StageRecord& record : manifest.stages) {
@@ -71,9 +71,9 @@ std::map<std::string, std::string> stale_stages(const Manifest& manifest, const 
       continue;
     }
     std::string reason =
-        changed_source(stage.init, record.init_sha256, manifest, paths, stale, "its start");
+        changed_source(stage.init, record.init_sha256, manifest, stale, "its start");
     if (reason.empty() && stage.teacher) {
-      reason = changed_source(stage.teacher->source, record.teacher_sha256, manifest, paths, stale,
+      reason = changed_source(stage.teacher->source, record.teacher_sha256, manifest, stale,
                               "its teacher");
     }
     if (!reason.empty()) stale[stage.id] = reason;

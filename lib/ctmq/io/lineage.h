@@ -22,7 +22,7 @@ std::optional<std::string> source_sha256(const InitSource& source, const Manifes
 
 /// Why each finished stage of `manifest` is stale, by stage id; absent: not stale. Stages of
 /// older manifests without lineage are taken as they are.
-std::map<std::string, std::string> stale_stages(const Manifest& manifest, const RunPaths& paths);
+std::map<std::string, std::string> stale_stages(const Manifest& manifest);
 
 /// Starts `record` afresh under the run's spec: pending, no metrics, and (with `digests`: the
 /// process that writes the run) the lineage of the checkpoints it starts from and learns from

@@ -129,7 +129,7 @@ void write_accuracy_plot(const Manifest& manifest, const std::string& path) {
 std::string report_run(const std::string& run_dir) {
   RunPaths paths{run_dir};
   Manifest manifest = load_manifest(paths);
-  std::string table = stage_table_markdown(manifest, stale_stages(manifest, paths));
+  std::string table = stage_table_markdown(manifest, stale_stages(manifest));
   std::ostringstream md;
   md << "# " << manifest.name << "\n\n"
      << "Run directory `" << run_dir << "`, spec hash `" << manifest.spec_hash << "`, ctmq "
@@ -163,7 +163,7 @@ std::string report_runs(const std::vector<std::string>& run_dirs) {
     int64_t epochs = 0;
     size_t done = 0;
     // A stale stage is finished but no longer the run's result: it counts as left to train.
-    const std::map<std::string, std::string> stale = stale_stages(manifest, RunPaths{run_dirs[i]});
+    const std::map<std::string, std::string> stale = stale_stages(manifest);
     for (const auto& record : manifest.stages) {
       epochs += record.epochs_done;
       if (record.status == StageStatus::kDone && stale.count(record.stage.id) == 0) {

@@ -90,13 +90,13 @@ void check_resume_device(const StageProgress& progress, const torch::Device& dev
 }
 
 void save_progress(StageRun& run, int64_t epoch, int64_t next_step, const MetricSums& sums) {
-  StageProgress progress{epoch,
-                         next_step,
-                         sums,
-                         run.record.history,
-                         run.record.best_metrics,
-                         {},
-                         c10::DeviceTypeName(run.env.device.type(), /*lower_case=*/true)};
+  StageProgress progress;
+  progress.epoch = epoch;
+  progress.next_step = next_step;
+  progress.train_sums = sums;
+  progress.history = run.record.history;
+  progress.best = run.record.best_metrics;
+  progress.device_type = c10::DeviceTypeName(run.env.device.type(), /*lower_case=*/true);
   progress.spec_hash = run.record.spec_hash;
   progress.numerics = run.record.numerics;
   progress.init_sha256 = run.record.init_sha256;
