@@ -41,7 +41,6 @@ nlohmann::json bench_train(const ExperimentSpec& spec, const RuntimeOptions& run
   using Clock = std::chrono::steady_clock;
   pin_numerics(resolve_numerics(runtime, spec.train.numerics));
   torch::Device device = resolve_device(runtime.device, 0);
-
   DataSplits data = open_dataset(spec.data, spec.seed, 0, 1, 0, device.is_cuda());
   torch::manual_seed(static_cast<uint64_t>(spec.seed));
   auto network = make_network(network_config(spec.model, spec.quant, data.in_channels));

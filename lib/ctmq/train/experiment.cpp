@@ -101,16 +101,21 @@ void train_experiment(const ExperimentSpec& spec, const TrainOptions& options) {
   }
   Manifest manifest = open_run_manifest(paths, spec, plan, options, choice_name(numerics));
   manifest.hardware = provenance_json(device.str());
+  // Teachers are checked for every stage that may train, stale ones included; the exact set
+  // (stages_to_train) needs the teachers check_teachers resolves for --from.
+  const std::map<std::string, std::string> stale = stale_stages(manifest);
   auto done = [&](const Stage& stage) {
     const StageRecord* record = manifest.find(stage.id);
-    return record && record->status == StageStatus::kDone && fs::exists(paths.checkpoint(stage.id));
+    return record && record->status == StageStatus::kDone &&
+           fs::exists(paths.checkpoint(stage.id)) && stale.count(stage.id) == 0;
   };
   const std::vector<std::string> teacher_notes =
       check_teachers(manifest, {spec, paths, options.spec_source,
                                 [&](const Stage& s) { return selected(s, options) && !done(s); },
                                 [&](const Stage& s) { return selected(s, options); },
                                 options.from_checkpoint, data.in_channels});
-  const std::map<std::string, std::string> to_train = stages_to_train(manifest, paths, options);
+  const std::map<std::string, std::string> to_train =
+      stages_to_train(manifest, paths, options, stale);
   // Every rank has read the run directory before rank 0 first writes to it.
   dist->barrier();
   std::optional<RunLock> run_lock;  // one writer per run directory, held until the run ends

@@ -134,9 +134,9 @@ Manifest open_run_manifest(const RunPaths& paths, const ExperimentSpec& spec, co
   return fresh;
 }
 
-std::map<std::string, std::string> stages_to_train(const Manifest& manifest, const RunPaths& paths,
-                                                   const TrainOptions& options) {
-  const std::map<std::string, std::string> stale = stale_stages(manifest);
+std::map<std::string, std::string> stages_to_train(
+    const Manifest& manifest, const RunPaths& paths, const TrainOptions& options,
+    const std::map<std::string, std::string>& stale) {
   std::map<std::string, std::string> train;
   auto trained_now = [&](const std::optional<InitSource>& source) {
     return source && source->kind == InitSource::Kind::kStage && train.count(source->ref) > 0;

@@ -29,8 +29,9 @@ Manifest open_run_manifest(const RunPaths& paths, const ExperimentSpec& spec, co
 /// The stages this command trains, with why each does: id -> "not trained yet", "resumes",
 /// "stale (...)", "its start c0-w2a2 trains first", ... Throws Error, before anything is written,
 /// where a stage to train starts from or learns from a stage that is neither done and current
-/// nor trained earlier by this command.
+/// nor trained earlier by this command. `stale` is stale_stages(manifest).
 std::map<std::string, std::string> stages_to_train(const Manifest& manifest, const RunPaths& paths,
-                                                   const TrainOptions& options);
+                                                   const TrainOptions& options,
+                                                   const std::map<std::string, std::string>& stale);
 
 }  // namespace ctmq
